@@ -4,12 +4,26 @@
  *
  * @since 0.1.0
  */
-import type { Duration, Effect, Option, Redacted } from "effect"
-import { Context } from "effect"
-import type * as AuthError from "./AuthError.js"
-import type * as BaseUrl from "./BaseUrl.js"
-import type * as BearerToken from "./BearerToken.js"
-import type * as TokenGrant from "./TokenGrant.js"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import {
+  Clock,
+  Context,
+  DateTime,
+  Duration,
+  Effect,
+  Either,
+  Layer,
+  Option,
+  ParseResult,
+  Redacted,
+  Schema
+} from "effect"
+import * as AuthError from "./AuthError.js"
+import * as BaseUrl from "./BaseUrl.js"
+import * as BearerToken from "./BearerToken.js"
+import * as wire from "./internal/wire.js"
+import * as TokenGrant from "./TokenGrant.js"
 
 /**
  * A login request: `POST /api-token-auth/`. `mfaCode` goes in the body's `token` field when given.
@@ -107,3 +121,240 @@ export interface Service {
  * @category tags
  */
 export class OpenSolarApi extends Context.Tag("effect-opensolar-auth/OpenSolarApi")<OpenSolarApi, Service>() {}
+
+/**
+ * The default time one request may take.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultTimeout: Duration.Duration = Duration.seconds(10)
+
+/**
+ * Makes the wire client over the `HttpClient` in context, failing when the base URL or timeout cannot work.
+ *
+ * @since 0.1.0
+ * @category constructors
+ * @example
+ * ```ts
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { Effect, Redacted } from "effect"
+ * import { OpenSolarApi } from "effect-opensolar-auth"
+ *
+ * const program = Effect.gen(function* () {
+ *   const api = yield* OpenSolarApi.make()
+ *   const response = yield* api.login({ username: "arnie@illbeback.com", password: Redacted.make("gettothechopper") })
+ *   return yield* OpenSolarApi.toGrant(response, { strategy: "password" })
+ * }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+ * ```
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<Service, AuthError.ConfigurationError, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const baseUrl = yield* decodeBaseUrl(options.baseUrl ?? BaseUrl.production)
+    const timeout = yield* decodeTimeout(options.timeout ?? defaultTimeout)
+    const client = yield* HttpClient.HttpClient
+
+    const send = <A>(
+      context: wire.RequestContext,
+      request: HttpClientRequest.HttpClientRequest,
+      decode: (json: unknown) => Either.Either<A, string>
+    ): Effect.Effect<A, AuthError.ApiError> =>
+      Effect.gen(function* () {
+        const response = yield* client.execute(HttpClientRequest.acceptJson(request))
+        yield* Effect.annotateCurrentSpan("http.response.status_code", response.status)
+
+        const body = yield* response.text
+        const now = yield* Clock.currentTimeMillis
+        return yield* wire.interpret(context, { status: response.status, headers: response.headers, body }, now, decode)
+      }).pipe(
+        Effect.catchTags({
+          RequestError: (error) => Effect.fail(wire.errorFromHttpClient(context, error)),
+          ResponseError: (error) => Effect.fail(wire.errorFromHttpClient(context, error))
+        }),
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () =>
+            new AuthError.RequestTimeout({
+              method: context.method,
+              url: context.url,
+              timeoutMillis: Duration.toMillis(timeout)
+            })
+        })
+      )
+
+    const traced = <A, E>(context: wire.RequestContext, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      Effect.withSpan(effect, `OpenSolarApi.${context.operation}`, {
+        kind: "client",
+        attributes: {
+          "http.request.method": context.method,
+          "url.full": context.url,
+          ...Option.match(context.token, {
+            onNone: () => ({}),
+            onSome: (token) => ({ "opensolar.token.fingerprint": BearerToken.fingerprint(token) })
+          })
+        }
+      })
+
+    const annotateIssued = (response: TokenResponse): Effect.Effect<void> =>
+      Effect.annotateCurrentSpan("opensolar.issued_token.fingerprint", BearerToken.fingerprint(response.token))
+
+    const login = (request: LoginRequest): Effect.Effect<TokenResponse, AuthError.ApiError> => {
+      const url = wire.requestUrl(baseUrl, "/api-token-auth/")
+      const context: wire.RequestContext = {
+        operation: "login",
+        method: "POST",
+        url,
+        token: Option.none(),
+        mfaCodeSent: request.mfaCode !== undefined,
+        secrets: request.mfaCode === undefined ? [request.password] : [request.password, request.mfaCode]
+      }
+      const body = {
+        username: request.username,
+        password: Redacted.value(request.password),
+        ...(request.mfaCode === undefined ? {} : { token: Redacted.value(request.mfaCode) })
+      }
+      return traced(
+        context,
+        Effect.suspend(() =>
+          send(
+            context,
+            HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUnsafeJson(body)),
+            wire.decodeTokenResponse
+          )
+        ).pipe(Effect.tap(annotateIssued))
+      )
+    }
+
+    const fetchToken = (request: FetchTokenRequest): Effect.Effect<TokenResponse, AuthError.ApiError> => {
+      const query: Record<string, string> = request.orgId === undefined ? {} : { org_id: String(request.orgId) }
+      const url = wire.requestUrl(baseUrl, "/api/fetch_token/", query)
+      const context: wire.RequestContext = {
+        operation: "fetchToken",
+        method: "GET",
+        url,
+        token: Option.some(request.token),
+        mfaCodeSent: false,
+        secrets: [request.token]
+      }
+      return traced(
+        context,
+        Effect.suspend(() =>
+          send(
+            context,
+            HttpClientRequest.get(url).pipe(HttpClientRequest.bearerToken(BearerToken.value(request.token))),
+            wire.decodeTokenResponse
+          )
+        ).pipe(Effect.tap(annotateIssued))
+      )
+    }
+
+    const setMachineUser = (request: SetMachineUserRequest): Effect.Effect<MachineUserResponse, AuthError.ApiError> => {
+      const url = wire.requestUrl(baseUrl, `/auth/users/${request.userId}/`)
+      const context: wire.RequestContext = {
+        operation: "setMachineUser",
+        method: "PATCH",
+        url,
+        token: Option.some(request.token),
+        mfaCodeSent: false,
+        secrets: [request.token]
+      }
+      return traced(
+        context,
+        Effect.suspend(() =>
+          send(
+            context,
+            HttpClientRequest.patch(url).pipe(
+              HttpClientRequest.bearerToken(BearerToken.value(request.token)),
+              HttpClientRequest.bodyUnsafeJson({ is_machine_user: request.enabled })
+            ),
+            wire.decodeMachineUserResponse
+          )
+        )
+      )
+    }
+
+    return OpenSolarApi.of({ baseUrl, login, fetchToken, setMachineUser })
+  })
+
+/**
+ * The wire client as a layer over the `HttpClient` in context.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options = {}
+): Layer.Layer<OpenSolarApi, AuthError.ConfigurationError, HttpClient.HttpClient> =>
+  Layer.effect(OpenSolarApi, make(options))
+
+/**
+ * Options of {@link toGrant}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface GrantOptions {
+  /** The name of the strategy that obtained the token, recorded in the grant. */
+  readonly strategy: string
+  /** How long a standard token lives after issue. @default TokenGrant.standardLifetime (7 days) */
+  readonly lifetime?: Duration.DurationInput | undefined
+}
+
+/**
+ * Turns an answer of the API into a grant issued now (by `Clock`), expiring `lifetime` later — or never, when
+ * the answer says the user is a machine user.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const toGrant = (response: TokenResponse, options: GrantOptions): Effect.Effect<TokenGrant.TokenGrant> =>
+  Effect.map(Clock.currentTimeMillis, (now) => {
+    const issuedAt = DateTime.unsafeMake(now)
+    const lifetime = options.lifetime ?? TokenGrant.standardLifetime
+    return new TokenGrant.TokenGrant({
+      token: response.token,
+      issuedAt,
+      expiresAt:
+        response.user.isMachineUser === true ? Option.none() : Option.some(DateTime.addDuration(issuedAt, lifetime)),
+      user: response.user,
+      org: response.org,
+      orgs: response.orgs,
+      strategy: options.strategy
+    })
+  })
+
+const decodeBaseUrl = (text: string): Effect.Effect<BaseUrl.BaseUrl, AuthError.ConfigurationError> =>
+  Either.match(Schema.decodeUnknownEither(BaseUrl.BaseUrl)(text), {
+    onRight: Effect.succeed,
+    onLeft: (error) => {
+      const problem = ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? "it is not a valid URL"
+      return Effect.fail(
+        new AuthError.ConfigurationError({
+          reason: `The OpenSolar API base URL cannot be used: ${problem}`,
+          variables: ["baseUrl"]
+        })
+      )
+    }
+  })
+
+const decodeTimeout = (input: Duration.DurationInput): Effect.Effect<Duration.Duration, AuthError.ConfigurationError> =>
+  Option.match(Duration.decodeUnknown(input), {
+    onNone: () =>
+      Effect.fail(
+        new AuthError.ConfigurationError({
+          reason: 'The request timeout is not a duration: give milliseconds or a text such as "10 seconds"',
+          variables: ["timeout"]
+        })
+      ),
+    onSome: (timeout) =>
+      Duration.isFinite(timeout) && Duration.toMillis(timeout) > 0
+        ? Effect.succeed(timeout)
+        : Effect.fail(
+            new AuthError.ConfigurationError({
+              reason: `The request timeout must be positive and finite, not ${Duration.format(timeout)}`,
+              variables: ["timeout"]
+            })
+          )
+  })

@@ -1,0 +1,62 @@
+/**
+ * Runs the OpenSolar simulator as a standalone server: `npm run simulator -- --port 8787 --host 127.0.0.1`.
+ *
+ * @since 0.1.0
+ */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Effect from "effect/Effect"
+import { Simulator } from "./Simulator.js"
+
+const usage = "usage: simulator [--port <0-65535>] [--host <address>]"
+
+const parseArguments = (argv: ReadonlyArray<string>): { readonly port: number; readonly host: string } => {
+  let port = 8787
+  let host = "127.0.0.1"
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split("=", 2) as [string, string | undefined]
+    const value = () => inline ?? argv[++i]
+    switch (flag) {
+      case "--port": {
+        const raw = value()
+        port = Number(raw)
+        if (raw === undefined || !/^\d+$/.test(raw) || port > 65535) {
+          throw new Error(`invalid port "${raw ?? ""}"\n${usage}`)
+        }
+        break
+      }
+      case "--host": {
+        const raw = value()
+        if (raw === undefined || raw === "") {
+          throw new Error(`missing host\n${usage}`)
+        }
+        host = raw
+        break
+      }
+      case "--help":
+      case "-h": {
+        console.log(usage)
+        process.exit(0)
+        break
+      }
+      default:
+        throw new Error(`unknown argument "${argv[i]}"\n${usage}`)
+    }
+  }
+  return { port, host }
+}
+
+let options: { readonly port: number; readonly host: string }
+try {
+  options = parseArguments(process.argv.slice(2))
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error))
+  process.exit(2)
+}
+
+const program = Effect.gen(function* () {
+  const simulator = yield* Simulator
+  console.log(`OpenSolar simulator listening on ${simulator.url}`)
+  return yield* Effect.never
+})
+
+NodeRuntime.runMain(program.pipe(Effect.provide(Simulator.layer(options))))

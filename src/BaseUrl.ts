@@ -27,13 +27,16 @@ export const isLoopbackHost = (hostname: string): boolean =>
 
 const check = (text: string): string | undefined => {
   if (!URL.canParse(text)) {
-    return `"${text}" is not an absolute URL; use the form https://api.opensolar.com`
+    // Text with an "@" may hold a password: name the problem without repeating the text.
+    const shown = text.includes("@") ? "the base URL" : `"${text}"`
+    return `${shown} is not an absolute URL; use the form https://api.opensolar.com`
   }
   const url = new URL(text)
   if (url.username !== "" || url.password !== "") {
     return "the base URL must not contain a user name or password"
   }
-  if (url.search !== "" || url.hash !== "") {
+  // An empty query or fragment ("https://host?") parses to an empty search, but would still break every path.
+  if (url.search !== "" || url.hash !== "" || /[?#]/.test(text)) {
     return "the base URL must not contain a query or fragment"
   }
   if (url.protocol === "https:") {

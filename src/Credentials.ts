@@ -57,7 +57,8 @@ export const MfaCode: Schema.Schema<Redacted.Redacted<string>, string> = Schema.
   Schema.String.pipe(
     Schema.filter((text) => /^[0-9]{4,10}$/.test(text), {
       identifier: "MfaCode",
-      message: () => "a two-factor code must be 4 to 10 digits"
+      // Overriding also covers a code given as a number, which loses leading zeros.
+      message: () => ({ message: "a two-factor code must be 4 to 10 digits", override: true })
     })
   )
 )
@@ -74,7 +75,9 @@ export type MfaCode = Redacted.Redacted<string>
  * @since 0.1.0
  * @category schemas
  */
-export const OrgId = Schema.Int.pipe(
+export const OrgId = Schema.Int.annotations({
+  message: () => ({ message: "an organisation id must be a positive integer", override: true })
+}).pipe(
   Schema.positive({ message: () => "an organisation id must be a positive integer" }),
   Schema.brand("OpenSolarOrgId")
 )

@@ -4,7 +4,9 @@
  *
  * @since 0.1.0
  */
+import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import {
   Clock,
@@ -162,7 +164,16 @@ export const make = (
       decode: (json: unknown) => Either.Either<A, string>
     ): Effect.Effect<A, AuthError.ApiError> =>
       Effect.gen(function* () {
-        const response = yield* client.execute(HttpClientRequest.acceptJson(request))
+        const response = yield* client.execute(HttpClientRequest.acceptJson(request)).pipe(
+          // A client built with `filterStatusOk` fails on non-2xx statuses; those answers are still read here.
+          Effect.catchIf(
+            (error): error is HttpClientError.ResponseError =>
+              error._tag === "ResponseError" && error.reason === "StatusCode",
+            (error) => Effect.succeed(error.response)
+          ),
+          // Whatever the program configured, the bearer token never reaches the platform's span attributes.
+          Effect.locallyWith(Headers.currentRedactedNames, (names) => [...names, "authorization"])
+        )
         yield* Effect.annotateCurrentSpan("http.response.status_code", response.status)
 
         const body = yield* response.text

@@ -1,9 +1,13 @@
+import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import {
+  Clock,
+  Context,
   DateTime,
   Duration,
   Effect,
@@ -20,6 +24,7 @@ import { inspect } from "node:util"
 import * as AuthError from "../src/AuthError.js"
 import * as BearerToken from "../src/BearerToken.js"
 import * as OpenSolarApi from "../src/OpenSolarApi.js"
+import { accounts, Fault, orgs, Simulator, type SimulatorOptions, type SimulatorService } from "../src/testing/index.js"
 import * as TokenGrant from "../src/TokenGrant.js"
 
 const tokenText = "d7e1b00845ae0d9d3fdfc8c0cbf2300766d94002"
@@ -84,6 +89,19 @@ const tokenAnswer =
   (extra: Record<string, unknown> = {}) =>
   () =>
     json(200, { token: issuedText, ...extra })
+
+const recordingTracer = Effect.map(Effect.tracer, (native) => {
+  const spans: Array<Tracer.Span> = []
+  const tracer = Tracer.make({
+    span: (...args) => {
+      const span = native.span(...args)
+      spans.push(span)
+      return span
+    },
+    context: native.context
+  })
+  return { spans, tracer }
+})
 
 const failure = <A>(effect: Effect.Effect<A, AuthError.ApiError>) => Effect.flip(effect)
 
@@ -408,6 +426,29 @@ describe("OpenSolarApi status mapping", () => {
   )
 })
 
+describe("OpenSolarApi over any client", () => {
+  it.effect("reads error statuses from a client that fails on them", () =>
+    Effect.gen(function* () {
+      const server = stub(() => json(401, { detail: "Invalid token." }))
+      const strict = Layer.map(server.layer, (context) =>
+        Context.add(
+          context,
+          HttpClient.HttpClient,
+          HttpClient.filterStatusOk(Context.get(context, HttpClient.HttpClient))
+        )
+      )
+
+      const error = yield* OpenSolarApi.make().pipe(
+        Effect.flatMap((api) => failure(api.fetchToken({ token }))),
+        Effect.provide(strict)
+      )
+
+      expect(error).toBeInstanceOf(AuthError.TokenRejected)
+      expect((error as AuthError.TokenRejected).fingerprint).toBe(BearerToken.fingerprint(token))
+    })
+  )
+})
+
 describe("OpenSolarApi secrets", () => {
   const status = fc.constantFrom(200, 201, 400, 401, 402, 403, 404, 418, 429, 500, 502, 503)
   const bodyKind = fc.constantFrom("json", "json-token", "malformed", "html", "plain", "empty")
@@ -482,19 +523,6 @@ describe("OpenSolarApi secrets", () => {
 })
 
 describe("OpenSolarApi tracing", () => {
-  const recordingTracer = Effect.map(Effect.tracer, (native) => {
-    const spans: Array<Tracer.Span> = []
-    const tracer = Tracer.make({
-      span: (...args) => {
-        const span = native.span(...args)
-        spans.push(span)
-        return span
-      },
-      context: native.context
-    })
-    return { spans, tracer }
-  })
-
   const attributesOf = (span: Tracer.Span): Record<string, unknown> => Object.fromEntries(span.attributes)
 
   it.effect("records a span per request with method, URL, status and fingerprints, and no secret", () =>
@@ -532,6 +560,20 @@ describe("OpenSolarApi tracing", () => {
       for (const secret of [tokenText, issuedText, "gettothechopper"]) {
         expect(everything).not.toContain(secret)
       }
+    })
+  )
+
+  it.effect("keeps the authorization header redacted even when the program redacts nothing", () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = yield* recordingTracer
+
+      yield* withApi(tokenAnswer(), (api) => api.fetchToken({ token })).pipe(
+        Effect.withTracer(tracer),
+        Effect.locally(Headers.currentRedactedNames, [])
+      )
+
+      const client = spans.find((span) => span.name.startsWith("http.client"))!
+      expect(attributesOf(client)["http.request.header.authorization"]).toBe("<redacted>")
     })
   )
 
@@ -587,6 +629,382 @@ describe("toGrant", () => {
       )
       expect(machine.expiresAt).toEqual(Option.none())
       expect(machine.isPermanent).toBe(true)
+    })
+  )
+})
+
+describe("OpenSolarApi against the simulator", () => {
+  const { example, mfa, machine, multiOrg, noApiAccess } = accounts
+
+  const run = <A, E>(
+    use: (api: OpenSolarApi.Service, sim: SimulatorService) => Effect.Effect<A, E>,
+    options: { readonly simulator?: SimulatorOptions; readonly api?: OpenSolarApi.Options } = {}
+  ): Effect.Effect<A, E | AuthError.ConfigurationError> =>
+    Effect.gen(function* () {
+      const sim = yield* Simulator
+      const api = yield* OpenSolarApi.make({ ...options.api, baseUrl: sim.url })
+      return yield* use(api, sim)
+    }).pipe(Effect.provide(Layer.merge(Simulator.layer(options.simulator), NodeHttpClient.layerUndici)))
+
+  const loginAs = (api: OpenSolarApi.Service, account: { readonly username: string; readonly password: string }) =>
+    api.login({ username: account.username, password: Redacted.make(account.password) })
+
+  // Lets sockets and timers of the real server progress without reading the wall clock.
+  const nextTurn = Effect.async<void>((resume) => {
+    const handle = setImmediate(() => resume(Effect.void))
+    return Effect.sync(() => clearImmediate(handle))
+  })
+
+  const awaitSleeps = (count: number) =>
+    Effect.gen(function* () {
+      while ((yield* TestClock.sleeps()).length < count) {
+        yield* nextTurn
+      }
+    })
+
+  it.effect("logs in with the documented account and reads user and organisation", () =>
+    run((api, sim) =>
+      Effect.gen(function* () {
+        const response = yield* loginAs(api, example)
+
+        expect(yield* sim.tokenState(BearerToken.value(response.token))).toBe("valid")
+        expect(response.user.id).toBe(example.id)
+        expect(response.user.email).toBe(example.username)
+        expect(response.user.isMachineUser).toBe(false)
+        expect(response.user.url).toBe(`${sim.url}/auth/users/${example.id}/`)
+        expect(Option.map(response.org, ({ id, name }) => ({ id, name }))).toEqual(
+          Option.some({ id: 1, name: orgs.main.name })
+        )
+        expect(response.orgs.map((org) => org.id)).toEqual([1])
+        expect(response.fields).toMatchObject({ is_new_user: false, org_id: 1 })
+        expect("token" in response.fields).toBe(false)
+
+        const log = yield* sim.requestLog
+        expect(log.map((entry) => `${entry.method} ${entry.path} ${entry.status}`)).toEqual([
+          "POST /api-token-auth/ 200"
+        ])
+      })
+    )
+  )
+
+  it.effect("reads a user given as a URL string, and answers without organisation fields", () =>
+    run(
+      (api) =>
+        Effect.gen(function* () {
+          const response = yield* loginAs(api, example)
+
+          expect(response.user.id).toBe(example.id)
+          expect(response.user.email).toBeUndefined()
+          expect(response.org).toEqual(Option.none())
+          expect(response.orgs).toEqual([])
+        }),
+      { simulator: { userShape: "url", orgInfo: "omitted" } }
+    )
+  )
+
+  it.effect("refuses a wrong password as invalid credentials", () =>
+    run((api) =>
+      Effect.gen(function* () {
+        const error = yield* failure(loginAs(api, { username: example.username, password: "illbeback" }))
+
+        expect(error).toBeInstanceOf(AuthError.InvalidCredentials)
+        expect(error.message).not.toContain("illbeback")
+      })
+    )
+  )
+
+  it.effect("asks an MFA account for its code, refuses a wrong one and accepts the current one", () =>
+    run((api, sim) =>
+      Effect.gen(function* () {
+        const missing = yield* failure(loginAs(api, mfa))
+        expect(missing).toBeInstanceOf(AuthError.MfaRequired)
+
+        const current = yield* sim.totpCode(mfa.username)
+        const wrong = current === "000000" ? "111111" : "000000"
+        const refused = yield* failure(
+          api.login({ username: mfa.username, password: Redacted.make(mfa.password), mfaCode: Redacted.make(wrong) })
+        )
+        expect(refused).toBeInstanceOf(AuthError.InvalidMfaCode)
+
+        const response = yield* api.login({
+          username: mfa.username,
+          password: Redacted.make(mfa.password),
+          mfaCode: Redacted.make(current)
+        })
+        expect(response.user.id).toBe(mfa.id)
+
+        const replayed = yield* failure(
+          api.login({ username: mfa.username, password: Redacted.make(mfa.password), mfaCode: Redacted.make(current) })
+        )
+        expect(replayed).toBeInstanceOf(AuthError.InvalidMfaCode)
+      })
+    )
+  )
+
+  it.effect("throttles repeated logins with a Retry-After", () =>
+    run(
+      (api) =>
+        Effect.gen(function* () {
+          yield* loginAs(api, example)
+          yield* loginAs(api, example)
+          const error = yield* failure(loginAs(api, example))
+
+          expect(error).toBeInstanceOf(AuthError.RateLimited)
+          expect((error as AuthError.RateLimited).retryAfterMillis).toBe(60_000)
+          expect(error.transient).toBe(true)
+        }),
+      { simulator: { loginRateLimit: 2 } }
+    )
+  )
+
+  it.effect("refreshes a session, with and without an organisation", () =>
+    run((api, sim) =>
+      Effect.gen(function* () {
+        const first = yield* loginAs(api, multiOrg)
+        expect(first.orgs.map((org) => org.id)).toEqual([1, 2])
+
+        const refreshed = yield* api.fetchToken({ token: first.token })
+        expect(BearerToken.equals(refreshed.token, first.token)).toBe(false)
+        expect(yield* sim.tokenState(BearerToken.value(first.token))).toBe("revoked")
+
+        const scoped = yield* api.fetchToken({ token: refreshed.token, orgId: 2 })
+        expect(Option.map(scoped.org, ({ id, name }) => ({ id, name }))).toEqual(
+          Option.some({ id: 2, name: orgs.second.name })
+        )
+        expect(scoped.orgs.map((org) => org.id)).toEqual([2])
+
+        const log = yield* sim.requestLog
+        expect(log.map((entry) => [entry.path, entry.search, entry.tokenState])).toEqual([
+          ["/api-token-auth/", "", "none"],
+          ["/api/fetch_token/", "", "valid"],
+          ["/api/fetch_token/", "?org_id=2", "valid"]
+        ])
+        expect(Option.map(log[2]!.token, Redacted.value)).toEqual(Option.some(BearerToken.value(refreshed.token)))
+      })
+    )
+  )
+
+  it.effect("keeps the same token when the API answers with it", () =>
+    run(
+      (api) =>
+        Effect.gen(function* () {
+          const first = yield* loginAs(api, example)
+          const grant = yield* OpenSolarApi.toGrant(first, { strategy: "password" })
+          yield* TestClock.adjust(Duration.days(2))
+
+          const again = yield* api.fetchToken({ token: first.token })
+          const next = yield* OpenSolarApi.toGrant(again, { strategy: "session" })
+          const continued = TokenGrant.continueFrom(Option.some(grant), next)
+
+          expect(BearerToken.equals(again.token, first.token)).toBe(true)
+          expect(continued.issuedAt).toEqual(grant.issuedAt)
+          expect(continued.expiresAt).toEqual(grant.expiresAt)
+        }),
+      { simulator: { fetchTokenMode: "same" } }
+    )
+  )
+
+  it.effect("rejects a revoked or unknown token with its fingerprint", () =>
+    run((api, sim) =>
+      Effect.gen(function* () {
+        const response = yield* loginAs(api, example)
+        yield* sim.revokeToken(BearerToken.value(response.token))
+
+        const error = yield* failure(api.fetchToken({ token: response.token, orgId: 1 }))
+
+        expect(error).toBeInstanceOf(AuthError.TokenRejected)
+        expect((error as AuthError.TokenRejected).fingerprint).toBe(BearerToken.fingerprint(response.token))
+        expect(error.message).toContain(`GET ${sim.url}/api/fetch_token/?org_id=1`)
+        expect(error.message).not.toContain(BearerToken.value(response.token))
+
+        const unknown = yield* failure(api.fetchToken({ token: BearerToken.unsafeMake("not-a-real-token") }))
+        expect(unknown._tag).toBe("TokenRejected")
+      })
+    )
+  )
+
+  it.effect("is forbidden an organisation the user does not belong to", () =>
+    run((api) =>
+      Effect.gen(function* () {
+        const response = yield* loginAs(api, example)
+        const error = yield* failure(api.fetchToken({ token: response.token, orgId: orgs.second.id }))
+
+        expect(error).toBeInstanceOf(AuthError.Forbidden)
+        expect(error.message).toContain("?org_id=2")
+      })
+    )
+  )
+
+  it.effect("turns a user into a machine user whose token never expires", () =>
+    run((api) =>
+      Effect.gen(function* () {
+        const response = yield* loginAs(api, example)
+        const updated = yield* api.setMachineUser({ token: response.token, userId: example.id, enabled: true })
+
+        expect(updated.isMachineUser).toBe(true)
+        expect(updated.email).toEqual(Option.some(example.username))
+        expect(Option.isSome(updated.url)).toBe(true)
+
+        const refreshed = yield* api.fetchToken({ token: response.token })
+        const grant = yield* OpenSolarApi.toGrant(refreshed, { strategy: "session" })
+        expect(grant.isPermanent).toBe(true)
+
+        const other = yield* failure(api.setMachineUser({ token: refreshed.token, userId: machine.id, enabled: true }))
+        expect(other).toBeInstanceOf(AuthError.Forbidden)
+      })
+    )
+  )
+
+  it.effect("refreshes the seeded machine user's permanent token", () =>
+    run((api) =>
+      Effect.gen(function* () {
+        const response = yield* api.fetchToken({ token: BearerToken.unsafeMake(machine.token) })
+        const grant = yield* OpenSolarApi.toGrant(response, { strategy: "machine" })
+
+        expect(response.user.isMachineUser).toBe(true)
+        expect(grant.expiresAt).toEqual(Option.none())
+      })
+    )
+  )
+
+  it.effect("maps every injected status to its error", () =>
+    run((api, sim) =>
+      Effect.gen(function* () {
+        const token = yield* Effect.map(sim.issueToken(noApiAccess.username), (text) =>
+          BearerToken.unsafeMake(Redacted.value(text))
+        )
+        const fetchWith = (fault: Fault) =>
+          Effect.zipRight(sim.injectFault({ endpoint: "fetchToken", fault }), failure(api.fetchToken({ token })))
+
+        expect((yield* fetchWith(Fault.Status({ status: 401 })))._tag).toBe("TokenRejected")
+        expect((yield* fetchWith(Fault.Status({ status: 402 })))._tag).toBe("ApiAccessNotEnabled")
+        expect((yield* fetchWith(Fault.Status({ status: 403 })))._tag).toBe("Forbidden")
+        expect((yield* fetchWith(Fault.Status({ status: 400, body: { org_id: ["bad"] } })))._tag).toBe(
+          "UnexpectedResponse"
+        )
+        expect((yield* fetchWith(Fault.Status({ status: 404 })))._tag).toBe("UnexpectedResponse")
+
+        const seconds = yield* fetchWith(Fault.Status({ status: 429, retryAfter: 7 }))
+        expect((seconds as AuthError.RateLimited).retryAfterMillis).toBe(7_000)
+
+        const inTwoMinutes = new Date((yield* Clock.currentTimeMillis) + 120_000).toUTCString()
+        const date = yield* fetchWith(Fault.Status({ status: 429, retryAfter: inTwoMinutes }))
+        expect((date as AuthError.RateLimited).retryAfterMillis).toBe(120_000)
+
+        for (const status of [500, 502, 503]) {
+          const error = yield* fetchWith(Fault.Status({ status }))
+          expect(error).toBeInstanceOf(AuthError.ServerError)
+          expect((error as AuthError.ServerError).status).toBe(status)
+        }
+
+        const loginWith = (fault: Fault, mfaCode?: string) =>
+          Effect.zipRight(
+            sim.injectFault({ endpoint: "login", fault }),
+            failure(
+              api.login({
+                username: example.username,
+                password: Redacted.make(example.password),
+                ...(mfaCode === undefined ? {} : { mfaCode: Redacted.make(mfaCode) })
+              })
+            )
+          )
+        const mfaBody = { non_field_errors: ["Two-factor authentication code required."] }
+        expect((yield* loginWith(Fault.Status({ status: 400, body: mfaBody })))._tag).toBe("MfaRequired")
+        expect((yield* loginWith(Fault.Status({ status: 400, body: mfaBody }), "123456"))._tag).toBe("InvalidMfaCode")
+        expect((yield* loginWith(Fault.Status({ status: 400 })))._tag).toBe("InvalidCredentials")
+      })
+    )
+  )
+
+  it.effect("reports malformed JSON and HTML pages as unexpected responses without leaking the body", () =>
+    run((api, sim) =>
+      Effect.gen(function* () {
+        yield* sim.injectFault({ endpoint: "login", fault: Fault.MalformedJson() })
+        const malformed = yield* failure(loginAs(api, example))
+        expect(malformed).toBeInstanceOf(AuthError.UnexpectedResponse)
+        expect((malformed as AuthError.UnexpectedResponse).reason).toBe("malformed JSON")
+        expect((malformed as AuthError.UnexpectedResponse).excerpt).toBeUndefined()
+        expect(malformed.message).not.toContain("d7e1b00845ae0d9d3fdfc8c0cbf2300766d94002")
+
+        yield* sim.injectFault({ endpoint: "login", fault: Fault.HtmlBody({ status: 200 }) })
+        const maintenance = yield* failure(loginAs(api, example))
+        expect(maintenance).toBeInstanceOf(AuthError.UnexpectedResponse)
+        expect((maintenance as AuthError.UnexpectedResponse).status).toBe(200)
+        expect((maintenance as AuthError.UnexpectedResponse).excerpt).toMatch(/^<!DOCTYPE html> <html lang="en">/)
+        expect(maintenance.message).toContain("Check that the base URL points at the OpenSolar API")
+
+        yield* sim.injectFault({ endpoint: "login", fault: Fault.HtmlBody({}) })
+        const badGateway = yield* failure(loginAs(api, example))
+        expect(badGateway).toBeInstanceOf(AuthError.ServerError)
+        expect((badGateway as AuthError.ServerError).status).toBe(502)
+      })
+    )
+  )
+
+  it.effect("reports a reset connection as a transport error", () =>
+    run((api, sim) =>
+      Effect.gen(function* () {
+        yield* sim.injectFault({ endpoint: "fetchToken", fault: Fault.ConnectionReset() })
+        const error = yield* failure(api.fetchToken({ token: BearerToken.unsafeMake(machine.token), orgId: 1 }))
+
+        expect(error).toBeInstanceOf(AuthError.TransportError)
+        expect(error.transient).toBe(true)
+        expect(error.message).toContain(`GET ${sim.url}/api/fetch_token/?org_id=1`)
+        expect((error as AuthError.TransportError).description).toMatch(/connection/)
+        expect(error.message).not.toContain(machine.token)
+      })
+    )
+  )
+
+  it.effect("reports a refused connection as a transport error", () =>
+    Effect.gen(function* () {
+      const closedUrl = yield* run((_, sim) => Effect.succeed(sim.url))
+      const api = yield* OpenSolarApi.make({ baseUrl: closedUrl })
+      const error = yield* failure(loginAs(api, example))
+
+      expect(error).toBeInstanceOf(AuthError.TransportError)
+      expect((error as AuthError.TransportError).description).toBe("connection refused")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+
+  it.effect("times out a request delayed past the timeout, and waits for one delayed less", () =>
+    run(
+      (api, sim) =>
+        Effect.gen(function* () {
+          yield* sim.injectFault({ endpoint: "login", fault: Fault.Delay({ duration: Duration.seconds(30) }) })
+          const slow = yield* Effect.fork(failure(loginAs(api, example)))
+          yield* awaitSleeps(2)
+          yield* TestClock.adjust(Duration.seconds(5))
+
+          const error = yield* Fiber.join(slow)
+          expect(error).toBeInstanceOf(AuthError.RequestTimeout)
+          expect((error as AuthError.RequestTimeout).timeoutMillis).toBe(5_000)
+          expect(error.message).toContain(`POST ${sim.url}/api-token-auth/`)
+
+          yield* sim.injectFault({ endpoint: "login", fault: Fault.Delay({ duration: Duration.seconds(4) }) })
+          const patient = yield* Effect.fork(loginAs(api, example))
+          yield* awaitSleeps(2)
+          yield* TestClock.adjust(Duration.seconds(4))
+
+          const response = yield* Fiber.join(patient)
+          expect(response.user.id).toBe(example.id)
+        }),
+      { api: { timeout: Duration.seconds(5) } }
+    )
+  )
+
+  it.effect("never lets the platform's tracing record the bearer token", () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = yield* recordingTracer
+
+      yield* run((api) => api.fetchToken({ token: BearerToken.unsafeMake(machine.token), orgId: 1 })).pipe(
+        Effect.withTracer(tracer)
+      )
+
+      const client = spans.find((span) => span.name.startsWith("http.client"))!
+      expect(Object.fromEntries(client.attributes)["http.request.header.authorization"]).toBe("<redacted>")
+      const everything = JSON.stringify(spans.map((span) => [span.name, Object.fromEntries(span.attributes)]))
+      expect(everything).not.toContain(machine.token)
     })
   )
 })

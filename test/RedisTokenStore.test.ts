@@ -1,0 +1,491 @@
+import { randomUUID } from "node:crypto"
+import { describe, expect, it, layer } from "@effect/vitest"
+import {
+  Array as Arr,
+  DateTime,
+  Deferred,
+  Effect,
+  Exit,
+  Fiber,
+  Logger,
+  LogLevel,
+  Option,
+  Redacted,
+  Ref,
+  Schedule,
+  Schema,
+  TestServices,
+  type Scope
+} from "effect"
+import { Redis } from "ioredis"
+import * as BearerToken from "../src/BearerToken.js"
+import * as RedisTokenStore from "../src/RedisTokenStore.js"
+import * as TokenGrant from "../src/TokenGrant.js"
+import * as TokenStore from "../src/TokenStore.js"
+import * as RedisServer from "./support/redisServer.js"
+
+const key: TokenStore.StoreKey = { baseUrl: "https://api.opensolar.com", subject: "arnie@illbeback.com", orgId: 1 }
+
+const grantFor = (token: string, expiresAt: Option.Option<DateTime.Utc>, issuedAt = DateTime.unsafeMake(0)) =>
+  new TokenGrant.TokenGrant({
+    token: BearerToken.unsafeMake(token),
+    issuedAt,
+    expiresAt,
+    user: new TokenGrant.GrantUser({ id: 7, email: "arnie@illbeback.com" }),
+    org: Option.some(new TokenGrant.GrantOrg({ id: 1, name: "Skynet Solar" })),
+    orgs: [new TokenGrant.GrantOrg({ id: 1, name: "Skynet Solar" })],
+    strategy: "password"
+  })
+
+const inOneHour = grantFor("0123456789abcdef0123456789abcdef01234567", Option.some(DateTime.unsafeMake(3_600_000)))
+const permanent = grantFor("s_MACHINEUSERTOKEN234567ABCDEFGHIJ", Option.none())
+
+const encodeGrant = Schema.encodeSync(TokenGrant.TokenGrant)
+
+/** A raw connection for looking at what the store wrote, as another process would. */
+const rawClient = (url: string): Effect.Effect<Redis, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => new Redis(url, { maxRetriesPerRequest: 0 })),
+    (redis) => Effect.promise(() => redis.quit())
+  )
+
+const freshPrefix = () => `test-${randomUUID()}:`
+
+/** Collects every log line (level and text) written while `effect` runs. */
+const capturingLogs = <A, E, R>(effect: (logs: Ref.Ref<ReadonlyArray<string>>) => Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const logs = yield* Ref.make<ReadonlyArray<string>>([])
+    const logger = Logger.make(({ logLevel, message }) => {
+      const text = (Array.isArray(message) ? message : [message]).map(String).join(" ")
+      Effect.runSync(Ref.update(logs, (lines) => [...lines, `${logLevel.label} ${text}`]))
+    })
+    return yield* effect(logs).pipe(
+      Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+      Logger.withMinimumLogLevel(LogLevel.Debug)
+    )
+  })
+
+const warnings = (lines: ReadonlyArray<string>) => lines.filter((line) => line.startsWith("WARN"))
+
+layer(RedisServer.layer)("RedisTokenStore", (it) => {
+  describe("grants", () => {
+    it.scoped("loads what it saved, and nothing after removing it", () =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.RedisServer
+        const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix: freshPrefix() })
+
+        expect(Option.isNone(yield* store.load(key))).toBe(true)
+
+        yield* store.save(key, inOneHour)
+        const loaded = yield* store.load(key)
+
+        expect(Option.map(loaded, encodeGrant)).toEqual(Option.some(encodeGrant(inOneHour)))
+
+        yield* store.remove(key)
+
+        expect(Option.isNone(yield* store.load(key))).toBe(true)
+      })
+    )
+
+    it.effect.prop(
+      "keeps any grant that has not expired, exactly as it was",
+      [TokenGrant.TokenGrant],
+      ([grant]) =>
+        Effect.gen(function* () {
+          const server = yield* RedisServer.RedisServer
+          const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix: freshPrefix() })
+
+          yield* store.save(key, grant)
+          const loaded = yield* store.load(key)
+
+          if (TokenGrant.isExpiredAt(grant, 0)) {
+            expect(Option.isNone(loaded)).toBe(true)
+          } else {
+            expect(Option.map(loaded, encodeGrant)).toEqual(Option.some(encodeGrant(grant)))
+          }
+        }).pipe(Effect.scoped),
+      { fastCheck: { numRuns: 100 } }
+    )
+
+    it.scoped("stores a grant until it expires, and a permanent grant without expiry", () =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.RedisServer
+        const keyPrefix = freshPrefix()
+        const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix })
+        const raw = yield* rawClient(server.url)
+        const name = keyPrefix + TokenStore.keyToString(key)
+
+        yield* store.save(key, inOneHour)
+        const expiring = yield* Effect.promise(() => raw.pttl(name))
+
+        expect(expiring).toBeGreaterThan(0)
+        expect(expiring).toBeLessThanOrEqual(3_600_000)
+
+        yield* store.save(key, permanent)
+
+        expect(yield* Effect.promise(() => raw.pttl(name))).toBe(-1)
+      })
+    )
+
+    it.scoped("writes versioned JSON under the prefix and the key's text form", () =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.RedisServer
+        const keyPrefix = freshPrefix()
+        const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix })
+        const raw = yield* rawClient(server.url)
+
+        yield* store.save(key, permanent)
+        const text = yield* Effect.promise(() => raw.get(`${keyPrefix}https://api.opensolar.com|arnie@illbeback.com|1`))
+
+        expect(JSON.parse(text ?? "null")).toEqual({ version: 1, grant: encodeGrant(permanent) })
+      })
+    )
+
+    it.scoped("does not keep a grant that has already expired", () =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.RedisServer
+        const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix: freshPrefix() })
+        const expired = grantFor("expired-token", Option.some(DateTime.unsafeMake(-1)))
+
+        yield* store.save(key, expired)
+
+        expect(Option.isNone(yield* store.load(key))).toBe(true)
+      })
+    )
+
+    it.scoped("never mixes grants of different APIs, users or orgs", () =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.RedisServer
+        const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix: freshPrefix() })
+        const keys: ReadonlyArray<TokenStore.StoreKey> = [
+          key,
+          { ...key, baseUrl: "http://127.0.0.1:8080" },
+          { ...key, subject: "sarah@cyberdyne.com" },
+          { ...key, orgId: 2 },
+          { baseUrl: key.baseUrl, subject: key.subject }
+        ]
+
+        yield* Effect.forEach(keys, (each, index) => store.save(each, grantFor(`token-${index}`, Option.none())))
+        const tokens = yield* Effect.forEach(keys, (each) =>
+          store.load(each).pipe(Effect.map(Option.map((grant) => BearerToken.value(grant.token))))
+        )
+
+        expect(tokens).toEqual(keys.map((_, index) => Option.some(`token-${index}`)))
+      })
+    )
+
+    it.scoped("treats a user name in any case as the same user", () =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.RedisServer
+        const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix: freshPrefix() })
+
+        yield* store.save(key, permanent)
+
+        expect(Option.isSome(yield* store.load({ ...key, subject: "Arnie@IllBeBack.com" }))).toBe(true)
+      })
+    )
+
+    it.scoped("fails to load unreadable data without quoting it", () =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.RedisServer
+        const keyPrefix = freshPrefix()
+        const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix })
+        const raw = yield* rawClient(server.url)
+        yield* Effect.promise(() =>
+          raw.set(keyPrefix + TokenStore.keyToString(key), JSON.stringify({ version: 9, token: "leaky-secret" }))
+        )
+
+        const error = yield* Effect.flip(store.load(key))
+
+        expect(error).toBeInstanceOf(TokenStore.TokenStoreError)
+        expect(error.operation).toBe("load")
+        expect(error.message).not.toContain("leaky-secret")
+      })
+    )
+  })
+
+  describe("refresh lock", () => {
+    it.scoped("holds a lock owned by this process while the refresh runs, and releases it after", () =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.RedisServer
+        const keyPrefix = freshPrefix()
+        const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix })
+        const raw = yield* rawClient(server.url)
+        const lockName = `${keyPrefix}lock:${TokenStore.keyToString(key)}`
+
+        const during = yield* store.exclusive(
+          key,
+          Effect.promise(() => Promise.all([raw.get(lockName), raw.pttl(lockName)]))
+        )
+
+        expect(during[0]).toMatch(new RegExp(`/${process.pid}/`))
+        expect(during[1]).toBeGreaterThan(0)
+        expect(yield* Effect.promise(() => raw.exists(lockName))).toBe(0)
+      })
+    )
+
+    it.scoped("lets one process refresh at a time; the next starts when the first releases", () =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.RedisServer
+        const keyPrefix = freshPrefix()
+        const first = yield* RedisTokenStore.make({ url: server.url, keyPrefix })
+        const second = yield* RedisTokenStore.make({ url: server.url, keyPrefix })
+        const events = yield* Ref.make<ReadonlyArray<string>>([])
+        const firstEntered = yield* Deferred.make<void>()
+        const letFirstFinish = yield* Deferred.make<void>()
+        const record = (event: string) => Ref.update(events, Arr.append(event))
+
+        const firstFiber = yield* first
+          .exclusive(
+            key,
+            Effect.gen(function* () {
+              yield* record("first starts")
+              yield* Deferred.succeed(firstEntered, undefined)
+              yield* Deferred.await(letFirstFinish)
+              yield* record("first ends")
+            })
+          )
+          .pipe(Effect.fork)
+        yield* Deferred.await(firstEntered)
+        const secondFiber = yield* second.exclusive(key, record("second runs")).pipe(Effect.fork)
+        yield* Effect.yieldNow()
+
+        yield* Deferred.succeed(letFirstFinish, undefined)
+        yield* Fiber.join(firstFiber)
+        yield* Fiber.join(secondFiber)
+
+        // The clock is a test clock that never moves: the second can only have been woken by the release
+        // notification, not by polling.
+        expect(yield* Ref.get(events)).toEqual(["first starts", "first ends", "second runs"])
+      })
+    )
+
+    it.scoped("releases only its own lock: one taken over by another owner stays", () =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.RedisServer
+        const keyPrefix = freshPrefix()
+        const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix })
+        const raw = yield* rawClient(server.url)
+        const lockName = `${keyPrefix}lock:${TokenStore.keyToString(key)}`
+
+        yield* store.exclusive(
+          key,
+          Effect.promise(() => raw.set(lockName, "another-owner", "PX", 60_000))
+        )
+
+        expect(yield* Effect.promise(() => raw.get(lockName))).toBe("another-owner")
+      })
+    )
+
+    it.scoped("releases the lock when the refresh fails or is interrupted", () =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.RedisServer
+        const keyPrefix = freshPrefix()
+        const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix })
+        const raw = yield* rawClient(server.url)
+        const lockName = `${keyPrefix}lock:${TokenStore.keyToString(key)}`
+        const entered = yield* Deferred.make<void>()
+
+        const failed = yield* Effect.exit(store.exclusive(key, Effect.fail("login refused")))
+        const blocked = yield* store
+          .exclusive(key, Deferred.succeed(entered, undefined).pipe(Effect.zipRight(Effect.never)))
+          .pipe(Effect.fork)
+        yield* Deferred.await(entered)
+        yield* Fiber.interrupt(blocked)
+
+        expect(failed).toEqual(Exit.fail("login refused"))
+        expect(yield* Effect.promise(() => raw.exists(lockName))).toBe(0)
+      })
+    )
+
+    it.scoped("runs concurrent refreshes of one process one at a time", () =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.RedisServer
+        const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix: freshPrefix() })
+        const running = yield* Ref.make(0)
+        const most = yield* Ref.make(0)
+        const refresh = Effect.gen(function* () {
+          const now = yield* Ref.updateAndGet(running, (count) => count + 1)
+          yield* Ref.update(most, (count) => Math.max(count, now))
+          yield* Effect.yieldNow()
+          yield* Ref.update(running, (count) => count - 1)
+        })
+
+        yield* Effect.all(Arr.replicate(store.exclusive(key, refresh), 20), { concurrency: "unbounded" })
+
+        expect(yield* Ref.get(most)).toBe(1)
+      })
+    )
+
+    // Redis expires locks on its own clock, so these run on the real clock, with short lock TTLs.
+    it.scoped("takes over a lock whose holder died once it expires", () =>
+      TestServices.provideLive(
+        Effect.gen(function* () {
+          const server = yield* RedisServer.RedisServer
+          const keyPrefix = freshPrefix()
+          const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix, pollInterval: "20 millis" })
+          const raw = yield* rawClient(server.url)
+          const lockName = `${keyPrefix}lock:${TokenStore.keyToString(key)}`
+          yield* Effect.promise(() => raw.set(lockName, "crashed-owner", "PX", 200))
+
+          const holder = yield* store.exclusive(
+            key,
+            Effect.promise(() => raw.get(lockName))
+          )
+
+          expect(holder).not.toBe("crashed-owner")
+          expect(holder).toMatch(new RegExp(`/${process.pid}/`))
+        }).pipe(Effect.scoped)
+      )
+    )
+
+    it.scoped("refreshes without the lock after waiting longer than the wait timeout", () =>
+      TestServices.provideLive(
+        capturingLogs((logs) =>
+          Effect.gen(function* () {
+            const server = yield* RedisServer.RedisServer
+            const keyPrefix = freshPrefix()
+            const store = yield* RedisTokenStore.make({
+              url: server.url,
+              keyPrefix,
+              waitTimeout: "100 millis",
+              pollInterval: "20 millis"
+            })
+            const raw = yield* rawClient(server.url)
+            const lockName = `${keyPrefix}lock:${TokenStore.keyToString(key)}`
+            yield* Effect.promise(() => raw.set(lockName, "stuck-owner", "PX", 60_000))
+
+            const result = yield* store.exclusive(key, Effect.succeed("refreshed"))
+
+            expect(result).toBe("refreshed")
+            expect(yield* Effect.promise(() => raw.get(lockName))).toBe("stuck-owner")
+            expect(warnings(yield* Ref.get(logs))).toHaveLength(1)
+          }).pipe(Effect.scoped)
+        )
+      )
+    )
+  })
+})
+
+describe("RedisTokenStore lock lease", () => {
+  // Redis counts a lock's time on its own clock, so this runs on the real clock with a short lock TTL.
+  it.scoped("extends the lock while its refresh runs, and warns when it was lost", () =>
+    capturingLogs((logs) =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.make
+        const keyPrefix = freshPrefix()
+        const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix, lockTtl: "300 millis" })
+        const raw = yield* rawClient(server.url)
+        const lockName = `${keyPrefix}lock:${TokenStore.keyToString(key)}`
+        const pttl = Effect.promise(() => raw.pttl(lockName))
+
+        // The remaining time only ever goes down, unless the holder extends the lock.
+        const extended = yield* store.exclusive(
+          key,
+          Effect.flatMap(pttl, (first) =>
+            Effect.iterate(
+              { previous: first, current: first },
+              {
+                while: ({ current, previous }) => current <= previous && current > 0,
+                body: ({ current }) => Effect.map(pttl, (next) => ({ previous: current, current: next }))
+              }
+            )
+          )
+        )
+        const lost = yield* store.exclusive(
+          key,
+          Effect.gen(function* () {
+            yield* Effect.promise(() => raw.set(lockName, "another-owner", "PX", 60_000))
+            return yield* Effect.promise(() => raw.ping()).pipe(
+              Effect.zipRight(Ref.get(logs)),
+              Effect.repeat({ until: (lines) => warnings(lines).length > 0 })
+            )
+          })
+        )
+
+        expect(extended.current).toBeGreaterThan(extended.previous)
+        expect(warnings(lost)[0]).toContain("lock expired while its refresh was still running")
+        expect(yield* Effect.promise(() => raw.get(lockName))).toBe("another-owner")
+      }).pipe(TestServices.provideLive)
+    )
+  )
+})
+
+describe("RedisTokenStore without Redis", () => {
+  const unreachable = Effect.map(RedisServer.freePort, (port) => `redis://:sup3r-secret@127.0.0.1:${port}`)
+
+  it.scoped("builds, counts loads as failed, runs refreshes locally and warns once", () =>
+    capturingLogs((logs) =>
+      Effect.gen(function* () {
+        const url = yield* unreachable
+        const store = yield* RedisTokenStore.make({ url: Redacted.make(url) })
+
+        const load = yield* Effect.flip(store.load(key))
+        const save = yield* Effect.flip(store.save(key, permanent))
+        const results = yield* Effect.all(Arr.replicate(store.exclusive(key, Effect.succeed("refreshed")), 5), {
+          concurrency: "unbounded"
+        })
+
+        expect(load.operation).toBe("load")
+        expect(save.operation).toBe("save")
+        expect(results).toEqual(Arr.replicate("refreshed", 5))
+        const lines = yield* Ref.get(logs)
+        expect(warnings(lines)).toHaveLength(1)
+        expect(warnings(lines)[0]).toContain("127.0.0.1")
+        expect([...lines, load.message, save.message].join("\n")).not.toContain("sup3r-secret")
+      })
+    )
+  )
+
+  it.scoped("never logs a grant's token", () =>
+    capturingLogs((logs) =>
+      Effect.gen(function* () {
+        const store = yield* RedisTokenStore.make({ url: yield* unreachable })
+
+        yield* Effect.ignore(store.save(key, inOneHour))
+        yield* store.exclusive(key, Effect.void)
+
+        expect((yield* Ref.get(logs)).join("\n")).not.toContain(BearerToken.value(inOneHour.token))
+      })
+    )
+  )
+
+  it.live("recovers when Redis comes back, and warns again at the next outage", () =>
+    capturingLogs((logs) =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.make
+        const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix: freshPrefix() })
+        yield* store.save(key, permanent)
+
+        yield* server.stop
+        const duringOutage = yield* Effect.exit(store.load(key))
+        const refreshed = yield* Effect.all(Arr.replicate(store.exclusive(key, Effect.succeed(1)), 3))
+
+        yield* server.start
+        // Redis kept nothing (persistence is off); wait for the client to reconnect on its own.
+        yield* store.save(key, permanent).pipe(Effect.retry(Schedule.spaced("50 millis")))
+        const afterRecovery = yield* store.load(key)
+
+        yield* server.stop
+        yield* Effect.exit(store.load(key))
+
+        expect(Exit.isFailure(duringOutage)).toBe(true)
+        expect(refreshed).toEqual([1, 1, 1])
+        expect(Option.isSome(afterRecovery)).toBe(true)
+        expect(warnings(yield* Ref.get(logs))).toHaveLength(2)
+      }).pipe(Effect.scoped)
+    )
+  )
+
+  it.effect("refuses a URL that is not a Redis URL, and durations below a millisecond", () =>
+    Effect.gen(function* () {
+      const badUrl = yield* Effect.flip(Effect.scoped(RedisTokenStore.make({ url: "https://:pw-123@example.com" })))
+      const badTtl = yield* Effect.flip(Effect.scoped(RedisTokenStore.make({ url: "redis://127.0.0.1:1", lockTtl: 0 })))
+
+      expect(badUrl._tag).toBe("ConfigurationError")
+      expect(badUrl.message).toContain("redis://")
+      expect(badUrl.message).not.toContain("pw-123")
+      expect(badTtl.message).toContain("lockTtl")
+    })
+  )
+})

@@ -59,8 +59,6 @@ export const requestUrl = (baseUrl: string, path: string, query: Readonly<Record
   return url.toString()
 }
 
-// Retry-After -----------------------------------------------------------------------------------------------------
-
 const dayNames = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
 const longDayNames = "(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 const monthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
@@ -106,7 +104,7 @@ export const parseHttpDate = (text: string): Option.Option<number> => {
   const rfc850 = rfc850Date.exec(text)
   if (rfc850 !== null) {
     const [, day, monthName, shortYear, hours, minutes, seconds] = rfc850
-    // Two-digit years are read the way RFC 9110 asks: the most recent past year with those digits, roughly.
+    // RFC 850 years have two digits; 70-99 are taken as 19xx and the rest as 20xx, like most HTTP stacks do.
     const year = Number(shortYear) < 70 ? 2000 + Number(shortYear) : 1900 + Number(shortYear)
     return utcMillis(year, monthName!, Number(day), Number(hours), Number(minutes), Number(seconds))
   }
@@ -140,8 +138,6 @@ export const parseRetryAfter = (header: string | undefined, nowMillis: number): 
   )
 }
 
-// Excerpts --------------------------------------------------------------------------------------------------------
-
 const excerptLength = 80
 
 /**
@@ -172,8 +168,6 @@ export const excerpt = (body: string, secrets: ReadonlyArray<Redacted.Redacted<s
   }
   return text.length > excerptLength ? `${text.slice(0, excerptLength - 1)}…` : text
 }
-
-// Decoding ---------------------------------------------------------------------------------------------------------
 
 type JsonParse =
   | { readonly _tag: "Json"; readonly value: unknown }
@@ -332,8 +326,6 @@ export const decodeMachineUserResponse = (json: unknown): Either.Either<MachineU
       })
   })
 }
-
-// Status and failure mapping ---------------------------------------------------------------------------------------
 
 const mfaWords = /\b(?:2fa|mfa|otp|totp|two[- ]?factor|two[- ]?step|one[- ]?time|authenticator)\b/i
 

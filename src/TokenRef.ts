@@ -1,13 +1,23 @@
 /**
  * The always-fresh bearer token: the layer other programs compose to get a valid token at any moment.
  *
+ * A `TokenRef` holds the current grant and hands out its token with one read of a reference and one of the
+ * clock. Past the grant's refresh point (issued-at + lifetime × `refreshRatio`, moved at random by up to
+ * `jitter`) it still hands out the token and renews it in the background, retrying with `retryPolicy`. Past
+ * the hard deadline (expires-at − `safetyMargin`), or with no grant at all, callers wait for one shared
+ * refresh. Grants are loaded from and saved to the {@link TokenStore.TokenStore} under `storeKey`, so a
+ * restarted program does not log in again while its grant is valid.
+ *
  * @since 0.1.0
  */
-import type { Effect, Option, Stream } from "effect"
-import { Context } from "effect"
+import type { Schedule, Scope } from "effect"
+import { Context, DateTime, type Duration, Effect, Layer, Option, Stream } from "effect"
 import type * as AuthError from "./AuthError.js"
-import type * as BearerToken from "./BearerToken.js"
-import type * as TokenGrant from "./TokenGrant.js"
+import * as AuthStrategy from "./AuthStrategy.js"
+import * as BearerToken from "./BearerToken.js"
+import * as internal from "./internal/tokenRef.js"
+import * as TokenGrant from "./TokenGrant.js"
+import * as TokenStore from "./TokenStore.js"
 
 /**
  * An always-fresh token.
@@ -35,3 +45,162 @@ export interface Service {
  * @category tags
  */
 export class TokenRef extends Context.Tag("effect-opensolar-auth/TokenRef")<TokenRef, Service>() {}
+
+/**
+ * How a {@link TokenRef} schedules its refreshes. Every option is optional.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** How long a token lives after it is issued; set on every grant that expires. @default 7 days */
+  readonly lifetime?: Duration.DurationInput | undefined
+  /** The fraction of the lifetime after which a grant is renewed in the background; above 0, below 1. @default 0.8 */
+  readonly refreshRatio?: number | undefined
+  /**
+   * How far, either way, the refresh point moves at random, so that processes started together do not all
+   * refresh at the same moment. @default 2% of the lifetime
+   */
+  readonly jitter?: Duration.DurationInput | undefined
+  /** How long before it expires a token stops being handed out: the hard deadline. @default 60 seconds */
+  readonly safetyMargin?: Duration.DurationInput | undefined
+  /**
+   * The longest the background fiber sleeps before it looks at the wall clock again, so that it notices a
+   * machine that slept past a refresh point. Callers never depend on it: every `get` reads the clock itself.
+   * @default 1% of the lifetime, at least 1 minute (about 1 hour 41 minutes for 7 days)
+   */
+  readonly wakeInterval?: Duration.DurationInput | undefined
+  /**
+   * When a failed background refresh is tried again; retries end at the deadline, and a policy that gives up
+   * on a transient error earlier starts again one `wakeInterval` later. Errors the policy does not retry end
+   * background refreshes of that grant. Refreshes callers wait for are tried once.
+   * @default exponential backoff from 1 second, at most 5 minutes apart, transient errors only
+   */
+  readonly retryPolicy?: Schedule.Schedule<unknown, AuthError.AuthError> | undefined
+  /**
+   * What grants are loaded and saved under in the {@link TokenStore.TokenStore}: the API, the user and the
+   * organisation. Without it the store is not used and grants live as long as the `TokenRef`.
+   */
+  readonly storeKey?: TokenStore.StoreKey | undefined
+}
+
+/**
+ * Makes a `TokenRef` over the {@link AuthStrategy.AuthStrategy} and {@link TokenStore.TokenStore} in context.
+ * It first loads the stored grant; the first `get` without a valid grant obtains one. The background fiber
+ * lives in the scope: closing it stops every refresh, and no request follows. Fails with a
+ * `ConfigurationError` for options that cannot work, such as a refresh point after the deadline.
+ *
+ * @since 0.1.0
+ * @category constructors
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { TokenRef } from "effect-opensolar-auth"
+ *
+ * const program = Effect.gen(function* () {
+ *   const tokens = yield* TokenRef.make({ refreshRatio: 0.75 })
+ *   return yield* tokens.get
+ * })
+ * ```
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<
+  Service,
+  AuthError.ConfigurationError,
+  AuthStrategy.AuthStrategy | TokenStore.TokenStore | Scope.Scope
+> =>
+  Effect.gen(function* () {
+    const settings = yield* internal.resolveOptions(options, internal.defaultRetryPolicy)
+    const strategy = yield* AuthStrategy.AuthStrategy
+    const store = yield* TokenStore.TokenStore
+    return yield* internal.make(settings, strategy, store)
+  })
+
+/**
+ * Makes a `TokenRef` for a machine user's token, which never expires: `get` always answers it, and no
+ * request is ever made. `invalidate` cannot replace it; a rejected machine-user token must be configured anew.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeStatic = (token: BearerToken.BearerToken): Effect.Effect<Service> =>
+  Effect.gen(function* () {
+    const grant = new TokenGrant.TokenGrant({
+      token,
+      issuedAt: yield* DateTime.now,
+      expiresAt: Option.none(),
+      user: new TokenGrant.GrantUser({ isMachineUser: true }),
+      org: Option.none(),
+      orgs: [],
+      strategy: "static"
+    })
+    const current = Effect.succeed(Option.some(grant))
+
+    return {
+      get: Effect.succeed(token),
+      current,
+      invalidate: (rejected) =>
+        BearerToken.equals(rejected, token)
+          ? Effect.logDebug(
+              `TokenRef: the machine-user token ${grant.fingerprint} was rejected; a static token cannot be replaced`
+            )
+          : Effect.void,
+      refresh: Effect.succeed(grant),
+      changes: Stream.empty
+    }
+  })
+
+/**
+ * The `TokenRef` as a layer, over an {@link AuthStrategy.AuthStrategy} and a {@link TokenStore.TokenStore}.
+ *
+ * @since 0.1.0
+ * @category layers
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { FileTokenStore, TokenRef } from "effect-opensolar-auth"
+ *
+ * const Tokens = TokenRef.layer({
+ *   storeKey: { baseUrl: "https://api.opensolar.com", subject: "arnie@illbeback.com" }
+ * }).pipe(Layer.provide(FileTokenStore.layer()))
+ * ```
+ */
+export const layer = (
+  options: Options = {}
+): Layer.Layer<TokenRef, AuthError.ConfigurationError, AuthStrategy.AuthStrategy | TokenStore.TokenStore> =>
+  Layer.scoped(TokenRef, make(options))
+
+/**
+ * The `TokenRef` as a layer over an {@link AuthStrategy.AuthStrategy}, keeping grants in memory only.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory = (
+  options: Options = {}
+): Layer.Layer<TokenRef, AuthError.ConfigurationError, AuthStrategy.AuthStrategy> =>
+  Layer.provide(layer(options), TokenStore.layerMemory)
+
+/**
+ * A `TokenRef` for a machine user's token, which never expires and is never refreshed.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerStatic = (token: BearerToken.BearerToken): Layer.Layer<TokenRef> =>
+  Layer.effect(TokenRef, makeStatic(token))
+
+/**
+ * The metrics every `TokenRef` records: `refreshes` (tagged with `reason` and `outcome`), `joinedRefreshes`
+ * (callers that waited for a refresh another had started) and `staleTokensServed` (tokens handed out past
+ * their refresh point while a background refresh renews them).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const metrics = {
+  refreshes: internal.refreshes,
+  joinedRefreshes: internal.joinedRefreshes,
+  staleTokensServed: internal.staleTokensServed
+} as const

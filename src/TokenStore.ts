@@ -4,8 +4,9 @@
  *
  * @since 0.1.0
  */
-import type { Effect, Option } from "effect"
-import { Context, Schema } from "effect"
+import * as KeyValueStore from "@effect/platform/KeyValueStore"
+import { Context, Effect, Layer, Option, Ref, Schema } from "effect"
+import * as internal from "./internal/tokenStore.js"
 import type * as TokenGrant from "./TokenGrant.js"
 
 /**
@@ -71,3 +72,112 @@ export interface Service {
  * @category tags
  */
 export class TokenStore extends Context.Tag("effect-opensolar-auth/TokenStore")<TokenStore, Service>() {}
+
+/**
+ * Makes a store that keeps grants in memory, for the life of the process. Refreshes for one key run one at a
+ * time, so `TokenRef`s sharing it refresh once between them.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMemory: Effect.Effect<Service> = Effect.gen(function* () {
+  const grants = yield* Ref.make<ReadonlyMap<string, TokenGrant.TokenGrant>>(new Map())
+  const lock = internal.makeKeyedLock()
+
+  return {
+    load: (key) => Effect.map(Ref.get(grants), (stored) => Option.fromNullable(stored.get(keyToString(key)))),
+    save: (key, grant) => Ref.update(grants, (stored) => new Map(stored).set(keyToString(key), grant)),
+    remove: (key) =>
+      Ref.update(grants, (stored) => {
+        const next = new Map(stored)
+        next.delete(keyToString(key))
+        return next
+      }),
+    exclusive: (key, refresh) => lock.withLock(keyToString(key), refresh)
+  }
+})
+
+/**
+ * A store in memory: the default, when nothing needs to outlive the process.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<TokenStore> = Layer.effect(TokenStore, makeMemory)
+
+/**
+ * Options of {@link layerKeyValueStore}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface KeyValueStoreOptions {
+  /** Put before every key, to keep grants apart from other entries. @default "effect-opensolar-auth/grant/" */
+  readonly prefix?: string | undefined
+}
+
+/**
+ * Makes a store over the `KeyValueStore` in context. Each grant is one entry, JSON with a format version;
+ * an entry this version cannot read fails `load` with a {@link TokenStoreError} and is replaced on the next
+ * save. Refreshes for one key run one at a time within the process.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeKeyValueStore = (
+  options: KeyValueStoreOptions = {}
+): Effect.Effect<Service, never, KeyValueStore.KeyValueStore> =>
+  Effect.gen(function* () {
+    const store = yield* KeyValueStore.KeyValueStore
+    const prefix = options.prefix ?? "effect-opensolar-auth/grant/"
+    const lock = internal.makeKeyedLock()
+    const entry = (key: StoreKey) => prefix + keyToString(key)
+    const failure = (operation: TokenStoreError["operation"]) => (error: { readonly message: string }) =>
+      new TokenStoreError({ operation, reason: error.message })
+
+    const load = (key: StoreKey) =>
+      store.get(entry(key)).pipe(
+        Effect.mapError(failure("load")),
+        Effect.flatMap(
+          Option.match({
+            onNone: () => Effect.succeedNone,
+            onSome: (text) =>
+              Schema.decode(internal.StoredGrant)(text).pipe(
+                Effect.map(({ grant }) => Option.some(grant)),
+                // The parse error may quote the stored token, so it is not passed on.
+                Effect.mapError(
+                  () =>
+                    new TokenStoreError({
+                      operation: "load",
+                      reason: `the entry ${entry(key)} is not a grant this version reads; the next save replaces it`
+                    })
+                )
+              )
+          })
+        )
+      )
+
+    const save = (key: StoreKey, grant: TokenGrant.TokenGrant) =>
+      Schema.encode(internal.StoredGrant)({ version: 1, grant }).pipe(
+        Effect.mapError(() => new TokenStoreError({ operation: "save", reason: "the grant could not be encoded" })),
+        Effect.flatMap((text) => Effect.mapError(store.set(entry(key), text), failure("save")))
+      )
+
+    return {
+      load,
+      save,
+      remove: (key) => Effect.mapError(store.remove(entry(key)), failure("remove")),
+      exclusive: (key, refresh) => lock.withLock(keyToString(key), refresh)
+    }
+  })
+
+/**
+ * A store over the platform's `KeyValueStore`: a browser's `localStorage`, a directory of files, or any other
+ * implementation.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerKeyValueStore = (
+  options: KeyValueStoreOptions = {}
+): Layer.Layer<TokenStore, never, KeyValueStore.KeyValueStore> => Layer.effect(TokenStore, makeKeyValueStore(options))

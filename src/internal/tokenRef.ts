@@ -1,0 +1,594 @@
+/**
+ * The refresh machinery behind `TokenRef`: the state, the single-flight refresh, the retries of a background
+ * refresh, and the fiber that wakes at refresh points.
+ *
+ * @internal
+ */
+import {
+  type Clock,
+  DateTime,
+  Deferred,
+  Duration,
+  Effect,
+  Either,
+  ExecutionStrategy,
+  Exit,
+  FiberId,
+  Metric,
+  MetricLabel,
+  Option,
+  PubSub,
+  Queue,
+  type Random,
+  Ref,
+  Schedule,
+  ScheduleDecision,
+  ScheduleIntervals,
+  Scope,
+  Stream
+} from "effect"
+import * as AuthError from "../AuthError.js"
+import type * as AuthStrategy from "../AuthStrategy.js"
+import * as BearerToken from "../BearerToken.js"
+import * as TokenGrant from "../TokenGrant.js"
+import type * as TokenRef from "../TokenRef.js"
+import type * as TokenStore from "../TokenStore.js"
+
+/** @internal */
+export type Reason = "initial" | "proactive" | "deadline" | "invalidated" | "forced"
+
+/** @internal */
+export type Outcome = "renewed" | "unchanged" | "adopted" | "failed"
+
+/** @internal */
+export interface Settings {
+  readonly lifetime: Duration.Duration
+  readonly refreshRatio: number
+  readonly jitterMillis: number | undefined
+  readonly safetyMarginMillis: number
+  readonly wakeIntervalMillis: number
+  readonly retryPolicy: Schedule.Schedule<unknown, AuthError.AuthError>
+  readonly storeKey: TokenStore.StoreKey | undefined
+}
+
+/** @internal */
+export const defaultRetryPolicy: Schedule.Schedule<unknown, AuthError.AuthError> = Schedule.exponential(
+  Duration.seconds(1),
+  2
+).pipe(
+  Schedule.union(Schedule.spaced(Duration.minutes(5))),
+  Schedule.jittered,
+  Schedule.whileInput(AuthError.isTransient)
+)
+
+/** @internal */
+export const refreshes = Metric.counter("opensolar_auth_token_refreshes_total", {
+  description: "Token refreshes, by reason and outcome",
+  incremental: true
+})
+
+/** @internal */
+export const joinedRefreshes = Metric.counter("opensolar_auth_token_refresh_joins_total", {
+  description: "Callers that waited for a refresh another caller had started",
+  incremental: true
+})
+
+/** @internal */
+export const staleTokensServed = Metric.counter("opensolar_auth_stale_tokens_served_total", {
+  description: "Tokens handed out past their refresh point while a background refresh renews them",
+  incremental: true
+})
+
+const defaultJitterRatio = 0.02
+
+const defaultWakeRatio = 0.01
+
+const invalid = (reason: string, variable: string) =>
+  new AuthError.ConfigurationError({ reason: `TokenRef: ${reason}`, variables: [variable] })
+
+const finiteMillis = (
+  input: Duration.DurationInput | undefined,
+  fallback: Duration.Duration,
+  name: string
+): Either.Either<number, AuthError.ConfigurationError> => {
+  const duration = input === undefined ? Option.some(fallback) : Duration.decodeUnknown(input)
+  if (Option.isNone(duration) || !Duration.isFinite(duration.value)) {
+    return Either.left(invalid(`${name} must be a finite duration such as "10 minutes"`, name))
+  }
+  return Either.right(Duration.toMillis(duration.value))
+}
+
+/** @internal */
+export const resolveOptions = (
+  options: TokenRef.Options,
+  fallbackRetryPolicy: Schedule.Schedule<unknown, AuthError.AuthError>
+): Either.Either<Settings, AuthError.ConfigurationError> =>
+  Either.gen(function* () {
+    const lifetimeMillis = yield* finiteMillis(options.lifetime, TokenGrant.standardLifetime, "lifetime")
+    const safetyMarginMillis = yield* finiteMillis(options.safetyMargin, Duration.seconds(60), "safetyMargin")
+    const jitterMillis =
+      options.jitter === undefined ? undefined : yield* finiteMillis(options.jitter, Duration.zero, "jitter")
+    const refreshRatio = options.refreshRatio ?? 0.8
+
+    if (lifetimeMillis <= 0) {
+      return yield* Either.left(invalid("lifetime must be longer than zero", "lifetime"))
+    }
+    if (!(refreshRatio > 0 && refreshRatio < 1)) {
+      return yield* Either.left(
+        invalid(`refreshRatio must be between 0 and 1 (exclusive), got ${refreshRatio}`, "refreshRatio")
+      )
+    }
+    const wakeIntervalMillis = yield* finiteMillis(
+      options.wakeInterval,
+      Duration.millis(Math.max(lifetimeMillis * defaultWakeRatio, Duration.toMillis(Duration.minutes(1)))),
+      "wakeInterval"
+    )
+    if (wakeIntervalMillis <= 0) {
+      return yield* Either.left(invalid("wakeInterval must be longer than zero", "wakeInterval"))
+    }
+    const jitter = jitterMillis ?? lifetimeMillis * defaultJitterRatio
+    if (jitter > lifetimeMillis * refreshRatio) {
+      return yield* Either.left(invalid("jitter must not move the refresh point before the token is issued", "jitter"))
+    }
+    if (lifetimeMillis * refreshRatio + jitter >= lifetimeMillis - safetyMarginMillis) {
+      return yield* Either.left(
+        invalid(
+          "the refresh point (lifetime × refreshRatio + jitter) must come before the deadline (lifetime − safetyMargin); " +
+            "lower refreshRatio or jitter, or shorten safetyMargin",
+          "refreshRatio"
+        )
+      )
+    }
+
+    return {
+      lifetime: Duration.millis(lifetimeMillis),
+      refreshRatio,
+      jitterMillis,
+      safetyMarginMillis,
+      wakeIntervalMillis,
+      retryPolicy: options.retryPolicy ?? fallbackRetryPolicy,
+      storeKey: options.storeKey
+    }
+  })
+
+interface Installed {
+  readonly grant: TokenGrant.TokenGrant
+  /** The token as a ready effect, so the fast path allocates nothing. */
+  readonly token: Effect.Effect<BearerToken.BearerToken>
+  /** Epoch milliseconds; `Infinity` for a permanent grant, `-Infinity` once rejected. */
+  readonly refreshAt: number
+  readonly deadline: number
+  readonly rejected: boolean
+  /** Whether a background refresh may still be started for this grant. */
+  readonly renewable: boolean
+}
+
+interface InFlight {
+  readonly result: Deferred.Deferred<TokenGrant.TokenGrant, AuthError.AuthError>
+  /** Completed when a caller needs the result now: waits between retries end at once. */
+  readonly urgent: Deferred.Deferred<void>
+}
+
+interface State {
+  readonly installed: Installed | undefined
+  readonly inFlight: InFlight | undefined
+  readonly closed: boolean
+}
+
+interface Obtained {
+  readonly grant: TokenGrant.TokenGrant
+  readonly outcome: Outcome
+}
+
+interface Start {
+  readonly _tag: "Start"
+  readonly inFlight: InFlight
+  readonly reason: Reason
+  readonly replacing: Installed | undefined
+  readonly background: boolean
+  /** The stale grant handed out while the refresh runs in the background, if any. */
+  readonly serve: Installed | undefined
+}
+
+/** What a call does, decided atomically against the state. */
+type Plan =
+  | { readonly _tag: "Serve"; readonly token: Effect.Effect<BearerToken.BearerToken>; readonly stale: boolean }
+  | Start
+  | { readonly _tag: "Join"; readonly inFlight: InFlight }
+  | { readonly _tag: "Closed" }
+
+const tokenOf = (grant: TokenGrant.TokenGrant): BearerToken.BearerToken => grant.token
+
+const usedAfterClose = Effect.dieMessage(
+  "TokenRef was used after the scope it was made in had closed; keep the TokenRef layer open while it is used"
+)
+
+/** @internal */
+export const make = (
+  settings: Settings,
+  strategy: AuthStrategy.Strategy,
+  store: TokenStore.Service
+): Effect.Effect<TokenRef.Service, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const clock: Clock.Clock = yield* Effect.clock
+    const random: Random.Random = yield* Effect.random
+    const scope = yield* Effect.scope
+    const workers = yield* Scope.fork(scope, ExecutionStrategy.sequential)
+    const hub = yield* PubSub.sliding<TokenGrant.TokenGrant>(16)
+    const nudges = yield* Queue.sliding<void>(1)
+    const storeKey = settings.storeKey
+
+    const now = () => clock.unsafeCurrentTimeMillis()
+
+    const deadlineOf = (grant: TokenGrant.TokenGrant): number =>
+      Option.match(grant.expiresAt, {
+        onNone: () => Number.POSITIVE_INFINITY,
+        onSome: (expiresAt) => DateTime.toEpochMillis(expiresAt) - settings.safetyMarginMillis
+      })
+
+    const toInstalled = (
+      grant: TokenGrant.TokenGrant,
+      origin: "stored" | "renewed" | "unchanged"
+    ): Effect.Effect<Installed> =>
+      Effect.gen(function* () {
+        if (Option.isNone(grant.expiresAt)) {
+          return {
+            grant,
+            token: Effect.succeed(grant.token),
+            refreshAt: Number.POSITIVE_INFINITY,
+            deadline: Number.POSITIVE_INFINITY,
+            rejected: false,
+            renewable: false
+          }
+        }
+        const issuedAt = DateTime.toEpochMillis(grant.issuedAt)
+        const expiresAt = DateTime.toEpochMillis(grant.expiresAt.value)
+        const span = expiresAt - issuedAt
+        const jitter = settings.jitterMillis ?? span * defaultJitterRatio
+        const offset = jitter > 0 ? yield* random.nextRange(-jitter, jitter) : 0
+        const deadline = expiresAt - settings.safetyMarginMillis
+        const refreshAt = Math.min(Math.round(issuedAt + span * settings.refreshRatio + offset), deadline)
+        // A refresh that answers with a grant already past its deadline (the same token, near its end) would
+        // answer the same again at once: that grant is served until it expires, then replaced.
+        const pastDeadline = origin !== "stored" && now() >= deadline
+        return {
+          grant,
+          token: Effect.succeed(grant.token),
+          refreshAt: pastDeadline ? expiresAt : refreshAt,
+          deadline: pastDeadline ? expiresAt : deadline,
+          rejected: false,
+          renewable: origin !== "unchanged" && !pastDeadline
+        }
+      })
+
+    const logStoreError = (error: TokenStore.TokenStoreError) =>
+      Effect.logDebug(`TokenRef: ignoring a token store failure: ${error.message}`)
+
+    const loadStored: Effect.Effect<Option.Option<TokenGrant.TokenGrant>> =
+      storeKey === undefined
+        ? Effect.succeedNone
+        : store.load(storeKey).pipe(
+            Effect.map(Option.map((grant) => TokenGrant.withLifetime(grant, settings.lifetime))),
+            Effect.catchAll((error) => Effect.as(logStoreError(error), Option.none()))
+          )
+
+    const saveGrant = (grant: TokenGrant.TokenGrant): Effect.Effect<void> =>
+      storeKey === undefined ? Effect.void : Effect.catchAll(store.save(storeKey, grant), logStoreError)
+
+    const isAdoptable = (stored: TokenGrant.TokenGrant, replacing: Installed | undefined): boolean => {
+      if (now() >= deadlineOf(stored)) {
+        return false
+      }
+      if (replacing === undefined) {
+        return true
+      }
+      return (
+        !BearerToken.equals(stored.token, replacing.grant.token) &&
+        DateTime.toEpochMillis(stored.issuedAt) >= DateTime.toEpochMillis(replacing.grant.issuedAt)
+      )
+    }
+
+    const attempt = (replacing: Installed | undefined): Effect.Effect<Obtained, AuthError.AuthError> => {
+      const obtain = Effect.gen(function* () {
+        const stored = yield* loadStored
+        if (Option.isSome(stored) && isAdoptable(stored.value, replacing)) {
+          return { grant: stored.value, outcome: "adopted" } satisfies Obtained
+        }
+
+        const previous = Option.fromNullable(replacing?.grant)
+        const answer = yield* strategy.authenticate(previous)
+        const grant = TokenGrant.withLifetime(TokenGrant.continueFrom(previous, answer), settings.lifetime)
+        yield* saveGrant(grant)
+        const unchanged = replacing !== undefined && BearerToken.equals(replacing.grant.token, grant.token)
+        return { grant, outcome: unchanged ? "unchanged" : "renewed" } satisfies Obtained
+      })
+      return storeKey === undefined ? obtain : store.exclusive(storeKey, obtain)
+    }
+
+    const waitUntil = (time: number, urgent: Deferred.Deferred<void>): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        while (now() < time && !(yield* Deferred.isDone(urgent))) {
+          const wait = Math.min(time - now(), settings.wakeIntervalMillis)
+          yield* Effect.raceFirst(Effect.sleep(Duration.millis(wait)), Deferred.await(urgent))
+        }
+      })
+
+    const retryUntilDeadline = (
+      inFlight: InFlight,
+      replacing: Installed
+    ): Effect.Effect<Obtained, AuthError.AuthError> =>
+      Effect.gen(function* () {
+        const policy = settings.retryPolicy
+        let policyState: unknown = policy.initial
+        let attempts = 0
+        while (true) {
+          attempts += 1
+          const result = yield* Effect.either(attempt(replacing))
+          if (Either.isRight(result)) {
+            yield* Effect.annotateCurrentSpan("refresh.attempts", attempts)
+            return result.right
+          }
+
+          const error = result.left
+          const failedAt = now()
+          if (failedAt >= replacing.deadline || (yield* Deferred.isDone(inFlight.urgent))) {
+            yield* Effect.annotateCurrentSpan("refresh.attempts", attempts)
+            return yield* Effect.fail(error)
+          }
+
+          const [nextState, , decision] = yield* policy.step(failedAt, error, policyState)
+          let retryAt: number
+          if (ScheduleDecision.isContinue(decision)) {
+            policyState = nextState
+            retryAt = ScheduleIntervals.start(decision.intervals)
+          } else if (AuthError.isTransient(error)) {
+            // The policy gave up, but the token is still good for a while: a new round starts later.
+            policyState = policy.initial
+            retryAt = failedAt + settings.wakeIntervalMillis
+          } else {
+            yield* Effect.annotateCurrentSpan("refresh.attempts", attempts)
+            return yield* Effect.fail(error)
+          }
+          yield* Effect.logDebug(
+            `TokenRef: background refresh of ${replacing.grant.fingerprint} failed (${error._tag}); retrying`
+          )
+          yield* waitUntil(Math.min(retryAt, replacing.deadline), inFlight.urgent)
+        }
+      })
+
+    const state = yield* Ref.make<State>({ installed: undefined, inFlight: undefined, closed: false })
+
+    const recordOutcome = (reason: Reason, outcome: Outcome) =>
+      Metric.increment(
+        Metric.taggedWithLabels(refreshes, [MetricLabel.make("reason", reason), MetricLabel.make("outcome", outcome)])
+      )
+
+    const settle = (
+      inFlight: InFlight,
+      reason: Reason,
+      replacing: Installed | undefined,
+      background: boolean,
+      exit: Exit.Exit<Obtained, AuthError.AuthError>
+    ): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        if (Exit.isSuccess(exit)) {
+          const { grant, outcome } = exit.value
+          const installed = yield* toInstalled(grant, outcome === "unchanged" ? "unchanged" : "renewed")
+          const closed = yield* Ref.modify(state, (current) => [
+            current.closed,
+            { ...current, installed, inFlight: undefined }
+          ])
+          yield* Deferred.succeed(inFlight.result, grant)
+          yield* recordOutcome(reason, outcome)
+          if (!closed) {
+            yield* PubSub.publish(hub, grant)
+          }
+        } else {
+          yield* Ref.update(state, (current) => ({
+            ...current,
+            inFlight: undefined,
+            installed:
+              background && current.installed !== undefined && current.installed === replacing
+                ? { ...current.installed, renewable: false }
+                : current.installed
+          }))
+          yield* Deferred.failCause(inFlight.result, exit.cause)
+          if (!Exit.isInterrupted(exit)) {
+            yield* recordOutcome(reason, "failed")
+          }
+        }
+        yield* Queue.offer(nudges, undefined)
+      })
+
+    const runRefresh = (
+      inFlight: InFlight,
+      reason: Reason,
+      replacing: Installed | undefined,
+      background: boolean
+    ): Effect.Effect<void> =>
+      (background && replacing !== undefined ? retryUntilDeadline(inFlight, replacing) : attempt(replacing)).pipe(
+        Effect.tap(({ grant, outcome }) =>
+          Effect.annotateCurrentSpan({ "refresh.outcome": outcome, "token.fingerprint": grant.fingerprint })
+        ),
+        Effect.tapError(() => Effect.annotateCurrentSpan("refresh.outcome", "failed")),
+        Effect.withSpan("TokenRef.refresh", {
+          attributes: {
+            "auth.strategy": strategy.name,
+            "refresh.reason": reason,
+            ...(replacing === undefined ? {} : { "token.previous_fingerprint": replacing.grant.fingerprint })
+          }
+        }),
+        // Forked from an uninterruptible region: the refresh itself must stay interruptible so that closing
+        // the scope stops it, while `settle` always runs.
+        Effect.interruptible,
+        Effect.onExit((exit) => settle(inFlight, reason, replacing, background, exit)),
+        Effect.ignore
+      )
+
+    const newInFlight = (): InFlight => ({
+      result: Deferred.unsafeMake(FiberId.none),
+      urgent: Deferred.unsafeMake(FiberId.none)
+    })
+
+    const start = (
+      current: State,
+      reason: Reason,
+      background: boolean,
+      serve: Installed | undefined
+    ): [Start, State] => {
+      const inFlight = newInFlight()
+      return [
+        { _tag: "Start", inFlight, reason, replacing: current.installed, background, serve },
+        { ...current, inFlight }
+      ]
+    }
+
+    /** What `get` does past the fast path, decided atomically. */
+    const planGet = (current: State): [Plan, State] => {
+      if (current.closed) {
+        return [{ _tag: "Closed" }, current]
+      }
+      const installed = current.installed
+      const at = now()
+      if (installed !== undefined && at < installed.deadline) {
+        if (at < installed.refreshAt) {
+          return [{ _tag: "Serve", token: installed.token, stale: false }, current]
+        }
+        if (current.inFlight === undefined && installed.renewable) {
+          return start(current, "proactive", true, installed)
+        }
+        return [{ _tag: "Serve", token: installed.token, stale: true }, current]
+      }
+      if (current.inFlight !== undefined) {
+        return [{ _tag: "Join", inFlight: current.inFlight }, current]
+      }
+      const reason: Reason = installed === undefined ? "initial" : installed.rejected ? "invalidated" : "deadline"
+      return start(current, reason, false, undefined)
+    }
+
+    const planRefresh = (current: State): [Plan, State] => {
+      if (current.closed) {
+        return [{ _tag: "Closed" }, current]
+      }
+      if (current.inFlight !== undefined) {
+        return [{ _tag: "Join", inFlight: current.inFlight }, current]
+      }
+      return start(current, "forced", false, undefined)
+    }
+
+    const join = (inFlight: InFlight, restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
+      Effect.zipRight(
+        Effect.zipRight(Deferred.succeed(inFlight.urgent, undefined), Metric.increment(joinedRefreshes)),
+        restore(Deferred.await(inFlight.result))
+      )
+
+    const fork = (plan: Start) =>
+      Effect.forkIn(runRefresh(plan.inFlight, plan.reason, plan.replacing, plan.background), workers)
+
+    const executeGet = (plan: Plan): Effect.Effect<BearerToken.BearerToken, AuthError.AuthError> =>
+      Effect.uninterruptibleMask((restore) => {
+        switch (plan._tag) {
+          case "Closed":
+            return usedAfterClose
+          case "Serve":
+            return plan.stale ? Effect.zipRight(Metric.increment(staleTokensServed), plan.token) : plan.token
+          case "Join":
+            return Effect.map(join(plan.inFlight, restore), tokenOf)
+          case "Start":
+            return plan.serve === undefined
+              ? Effect.zipRight(fork(plan), Effect.map(restore(Deferred.await(plan.inFlight.result)), tokenOf))
+              : Effect.zipRight(Effect.zipRight(fork(plan), Metric.increment(staleTokensServed)), plan.serve.token)
+        }
+      })
+
+    const executeRefresh = (plan: Plan): Effect.Effect<TokenGrant.TokenGrant, AuthError.AuthError> =>
+      Effect.uninterruptibleMask((restore) => {
+        switch (plan._tag) {
+          case "Join":
+            return join(plan.inFlight, restore)
+          case "Start":
+            return Effect.zipRight(fork(plan), restore(Deferred.await(plan.inFlight.result)))
+          default:
+            return usedAfterClose
+        }
+      })
+
+    const get: Effect.Effect<BearerToken.BearerToken, AuthError.AuthError> = Effect.flatMap(
+      Ref.get(state),
+      (current) => {
+        const installed = current.installed
+        return installed !== undefined && now() < installed.refreshAt
+          ? installed.token
+          : Effect.flatMap(Ref.modify(state, planGet), executeGet)
+      }
+    )
+
+    const refresh = Effect.flatMap(Ref.modify(state, planRefresh), executeRefresh)
+
+    const invalidate = (token: BearerToken.BearerToken): Effect.Effect<void> =>
+      Effect.flatten(
+        Ref.modify(state, (current): [Effect.Effect<void>, State] => {
+          const installed = current.installed
+          if (installed === undefined || installed.rejected || !BearerToken.equals(installed.grant.token, token)) {
+            return [Effect.void, current]
+          }
+          const rejected: Installed = {
+            ...installed,
+            refreshAt: Number.NEGATIVE_INFINITY,
+            deadline: Number.NEGATIVE_INFINITY,
+            rejected: true,
+            renewable: false
+          }
+          const hurry =
+            current.inFlight === undefined ? Effect.void : Deferred.succeed(current.inFlight.urgent, undefined)
+          return [Effect.zipRight(hurry, Queue.offer(nudges, undefined)), { ...current, installed: rejected }]
+        })
+      )
+
+    const scheduler: Effect.Effect<never> = Effect.gen(function* () {
+      while (true) {
+        const current = yield* Ref.get(state)
+        const installed = current.installed
+        const at = now()
+        if (installed?.renewable && current.inFlight === undefined && at < installed.deadline) {
+          if (at >= installed.refreshAt) {
+            const plan = yield* Ref.modify(state, (latest): [Plan | undefined, State] =>
+              latest === current ? start(latest, "proactive", true, undefined) : [undefined, latest]
+            )
+            if (plan !== undefined && plan._tag === "Start") {
+              yield* Effect.uninterruptible(fork(plan))
+            }
+            continue
+          }
+          const wait = Math.min(installed.refreshAt - at, settings.wakeIntervalMillis)
+          yield* Effect.raceFirst(Effect.sleep(Duration.millis(wait)), Queue.take(nudges))
+          continue
+        }
+        yield* Queue.take(nudges)
+      }
+    })
+
+    const stored = yield* loadStored
+    if (Option.isSome(stored) && !TokenGrant.isExpiredAt(stored.value, now())) {
+      const installed = yield* toInstalled(stored.value, "stored")
+      yield* Ref.update(state, (current) => ({ ...current, installed }))
+    }
+
+    // Added after the workers' scope, so it runs first when the scope closes: nothing starts after it.
+    yield* Scope.addFinalizer(
+      scope,
+      Effect.zipRight(
+        Ref.update(state, (current) => ({ ...current, closed: true })),
+        PubSub.shutdown(hub)
+      )
+    )
+    yield* Effect.forkIn(Effect.interruptible(scheduler), workers)
+
+    return {
+      get,
+      current: Effect.map(Ref.get(state), (current) => Option.fromNullable(current.installed?.grant)),
+      invalidate,
+      refresh,
+      changes: Stream.fromPubSub(hub)
+    }
+  })

@@ -1,0 +1,672 @@
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Chunk,
+  Clock,
+  DateTime,
+  Duration,
+  Effect,
+  Either,
+  Exit,
+  Fiber,
+  Layer,
+  Metric,
+  MetricLabel,
+  Option,
+  Schedule,
+  Scope,
+  Stream,
+  Random,
+  TestClock,
+  Tracer
+} from "effect"
+import * as AuthError from "../src/AuthError.js"
+import * as BearerToken from "../src/BearerToken.js"
+import * as TokenGrant from "../src/TokenGrant.js"
+import * as TokenRef from "../src/TokenRef.js"
+import * as TokenStore from "../src/TokenStore.js"
+import { type FakeStrategy, invalidCredentials, makeFakeStrategy, serverError } from "./support/fakeStrategy.js"
+
+const day = Duration.toMillis("1 day")
+const lifetime = 7 * day
+const refreshPoint = lifetime * 0.8
+const deadline = lifetime - Duration.toMillis("60 seconds")
+
+/** No jitter, so that the refresh point is exact, and a wake interval that keeps TestClock steps few. */
+const exact: TokenRef.Options = { jitter: 0, wakeInterval: "1 day" }
+
+const storeKey: TokenStore.StoreKey = { baseUrl: "http://127.0.0.1:1", subject: "arnie@illbeback.com", orgId: 1 }
+
+const makeRef = (fake: FakeStrategy, options: TokenRef.Options = {}, store?: TokenStore.Service) =>
+  Effect.gen(function* () {
+    const service = store ?? (yield* TokenStore.makeMemory)
+    return yield* TokenRef.make({ ...exact, ...options }).pipe(
+      Effect.provide(fake.layer),
+      Effect.provideService(TokenStore.TokenStore, service)
+    )
+  })
+
+const text = (token: BearerToken.BearerToken) => BearerToken.value(token)
+
+const counter = (metric: Metric.Metric.Counter<number>, labels: ReadonlyArray<readonly [string, string]> = []) =>
+  Effect.map(
+    Metric.value(
+      Metric.taggedWithLabels(
+        metric,
+        labels.map(([key, value]) => MetricLabel.make(key, value))
+      )
+    ),
+    (state) => state.count
+  )
+
+/** Lets forked fibers run up to their next suspension without moving the clock. */
+const letFibersRun = Effect.repeatN(Effect.yieldNow(), 20)
+
+/**
+ * A wall clock that can run ahead of the timers, as when a machine sleeps: timers do not fire while it is
+ * suspended, and on waking the wall clock has jumped.
+ */
+const machineThatSleeps = Effect.map(TestClock.testClock(), (testClock) => {
+  let slept = 0
+  const wall = () => testClock.unsafeCurrentTimeMillis() + slept
+  const wallClock: Clock.Clock = {
+    [Clock.ClockTypeId]: Clock.ClockTypeId,
+    unsafeCurrentTimeMillis: wall,
+    unsafeCurrentTimeNanos: () => BigInt(wall()) * 1_000_000n,
+    currentTimeMillis: Effect.sync(wall),
+    currentTimeNanos: Effect.sync(() => BigInt(wall()) * 1_000_000n),
+    sleep: (duration) => testClock.sleep(duration)
+  }
+  return {
+    wallClock,
+    sleep: (millis: number) => {
+      slept += millis
+    }
+  }
+})
+
+const grantAt = (token: string, issuedAt: number, options: { readonly lifetime?: number } = {}) =>
+  new TokenGrant.TokenGrant({
+    token: BearerToken.unsafeMake(token),
+    issuedAt: DateTime.unsafeMake(issuedAt),
+    expiresAt: Option.some(DateTime.unsafeMake(issuedAt + (options.lifetime ?? lifetime))),
+    user: new TokenGrant.GrantUser({ email: "arnie@illbeback.com" }),
+    org: Option.none(),
+    orgs: [],
+    strategy: "stored"
+  })
+
+describe("TokenRef", () => {
+  describe("get", () => {
+    it.scoped("answers the same token until the refresh point, with one login", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+        const tokens = yield* makeRef(fake)
+
+        const first = yield* tokens.get
+        yield* TestClock.adjust(refreshPoint - 1)
+        const second = yield* tokens.get
+
+        expect(text(second)).toBe(text(first))
+        expect(fake.calls.length).toBe(1)
+      })
+    )
+
+    it.scoped("lets concurrent callers without a token share one login", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy({ latency: () => "2 seconds" })
+        const tokens = yield* makeRef(fake)
+        const joinedBefore = yield* counter(TokenRef.metrics.joinedRefreshes)
+
+        const callers = yield* Effect.fork(
+          Effect.all(
+            Array.from({ length: 25 }, () => tokens.get),
+            { concurrency: 25 }
+          )
+        )
+        yield* TestClock.adjust("2 seconds")
+        const received = yield* Fiber.join(callers)
+
+        expect(fake.calls.length).toBe(1)
+        expect(new Set(received.map(text)).size).toBe(1)
+        expect((yield* counter(TokenRef.metrics.joinedRefreshes)) - joinedBefore).toBe(24)
+      })
+    )
+
+    it.scoped("hands out the current token past the refresh point while one background refresh renews it", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy({ latency: (index) => (index === 0 ? 0 : "10 seconds") })
+        const tokens = yield* makeRef(fake, { wakeInterval: "30 days" })
+        const first = yield* tokens.get
+        const staleBefore = yield* counter(TokenRef.metrics.staleTokensServed)
+
+        yield* TestClock.adjust(refreshPoint + 1_000)
+        const during = yield* Effect.all([tokens.get, tokens.get, tokens.get])
+
+        expect(during.map(text)).toEqual([text(first), text(first), text(first)])
+        expect(fake.calls.length).toBe(2)
+        expect((yield* counter(TokenRef.metrics.staleTokensServed)) - staleBefore).toBe(3)
+
+        yield* TestClock.adjust("10 seconds")
+        const after = yield* tokens.get
+        expect(text(after)).not.toBe(text(first))
+        expect(text(after)).toBe(fake.calls[1]?.token)
+        expect(fake.calls.length).toBe(2)
+      })
+    )
+
+    it.scoped("renews at the refresh point without any caller", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+        const tokens = yield* makeRef(fake)
+        yield* tokens.get
+
+        yield* TestClock.adjust(refreshPoint - 1)
+        expect(fake.calls.length).toBe(1)
+        yield* TestClock.adjust(1)
+
+        expect(fake.calls.map((call) => call.startedAt)).toEqual([0, refreshPoint])
+        const current = yield* tokens.current
+        expect(Option.map(current, (grant) => text(grant.token))).toEqual(Option.some(fake.calls[1]?.token))
+      })
+    )
+
+    it.scoped("makes callers past the deadline wait for a new token instead of handing out the old one", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy({
+          latency: (index) => (index === 2 ? "5 seconds" : 0),
+          failure: (index) => (index === 1 ? invalidCredentials : undefined)
+        })
+        const tokens = yield* makeRef(fake)
+        const first = yield* tokens.get
+        yield* TestClock.adjust(deadline)
+        expect(fake.calls.length).toBe(2)
+
+        const caller = yield* Effect.fork(tokens.get)
+        yield* letFibersRun
+        expect(Option.isNone(yield* Fiber.poll(caller))).toBe(true)
+        yield* TestClock.adjust("5 seconds")
+        const renewed = yield* Fiber.join(caller)
+
+        expect(text(renewed)).not.toBe(text(first))
+        expect(text(renewed)).toBe(fake.calls[2]?.token)
+      })
+    )
+
+    it.scoped("does not cache a failed refresh: the next get tries again", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy({ failure: (index) => (index === 0 ? serverError : undefined) })
+        const tokens = yield* makeRef(fake)
+
+        const failed = yield* Effect.either(tokens.get)
+        const succeeded = yield* tokens.get
+
+        expect(Either.isLeft(failed) && failed.left._tag).toBe("ServerError")
+        expect(text(succeeded)).toBe(fake.calls[1]?.token)
+        expect(fake.calls.length).toBe(2)
+      })
+    )
+
+    it.scoped("fails with the strategy's typed error when the upstream stays down past the deadline", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy({ failure: (index) => (index === 0 ? undefined : serverError) })
+        const tokens = yield* makeRef(fake, { retryPolicy: Schedule.spaced("1 hour") })
+        const first = yield* tokens.get
+
+        yield* TestClock.adjust(deadline - 1)
+        expect(text(yield* tokens.get)).toBe(text(first))
+        yield* TestClock.adjust(1)
+        const failed = yield* Effect.either(tokens.get)
+
+        expect(Either.isLeft(failed) && failed.left._tag).toBe("ServerError")
+      })
+    )
+  })
+
+  describe("background refresh", () => {
+    it.scoped("retries a failed background refresh with the policy and keeps the valid token meanwhile", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy({ failure: (index) => (index === 1 || index === 2 ? serverError : undefined) })
+        const tokens = yield* makeRef(fake, { retryPolicy: Schedule.spaced("1 hour") })
+        const first = yield* tokens.get
+
+        yield* TestClock.adjust(refreshPoint)
+        expect(text(yield* tokens.get)).toBe(text(first))
+        yield* TestClock.adjust("1 hour")
+        expect(text(yield* tokens.get)).toBe(text(first))
+        yield* TestClock.adjust("1 hour")
+
+        expect(fake.calls.map((call) => call.startedAt - refreshPoint)).toEqual([
+          -refreshPoint,
+          0,
+          3_600_000,
+          7_200_000
+        ])
+        expect(text(yield* tokens.get)).toBe(fake.calls[3]?.token)
+      })
+    )
+
+    it.scoped("stops background retries after an error the policy does not retry, then refreshes at the deadline", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy({ failure: (index) => (index === 1 ? invalidCredentials : undefined) })
+        const tokens = yield* makeRef(fake, {
+          retryPolicy: Schedule.spaced("1 minute").pipe(Schedule.whileInput(AuthError.isTransient))
+        })
+        const first = yield* tokens.get
+
+        yield* TestClock.adjust(deadline - 1)
+        expect(fake.calls.length).toBe(2)
+        expect(text(yield* tokens.get)).toBe(text(first))
+        expect(fake.calls.length).toBe(2)
+
+        yield* TestClock.adjust(1)
+        const renewed = yield* tokens.get
+        expect(text(renewed)).toBe(fake.calls[2]?.token)
+      })
+    )
+
+    it.scoped("starts a new round of retries when the policy gives up on a transient error before the deadline", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy({ failure: (index) => (index >= 1 && index <= 3 ? serverError : undefined) })
+        const tokens = yield* makeRef(fake, {
+          wakeInterval: "6 hours",
+          retryPolicy: Schedule.intersect(Schedule.spaced("1 minute"), Schedule.recurs(1))
+        })
+        yield* tokens.get
+
+        yield* TestClock.adjust(refreshPoint + Duration.toMillis("7 hours"))
+
+        expect(fake.calls.map((call) => call.startedAt - refreshPoint).slice(1)).toEqual([
+          0,
+          60_000,
+          60_000 + 6 * 3_600_000,
+          2 * 60_000 + 6 * 3_600_000
+        ])
+      })
+    )
+
+    it.scoped("keeps the original issue time when the strategy answers with the same token, and does not loop", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy({ sameToken: true })
+        const tokens = yield* makeRef(fake)
+        const first = yield* tokens.get
+
+        yield* TestClock.adjust(refreshPoint + 1)
+        const grant = yield* tokens.refresh
+        yield* TestClock.adjust("1 hour")
+
+        expect(text(grant.token)).toBe(text(first))
+        expect(DateTime.toEpochMillis(grant.issuedAt)).toBe(0)
+        expect(fake.calls.length).toBe(3)
+      })
+    )
+  })
+
+  describe("invalidate", () => {
+    it.scoped("refreshes on the next get when the rejected token is the current one", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+        const tokens = yield* makeRef(fake)
+        const first = yield* tokens.get
+
+        yield* tokens.invalidate(first)
+        expect(fake.calls.length).toBe(1)
+        const second = yield* tokens.get
+
+        expect(text(second)).not.toBe(text(first))
+        expect(fake.calls.length).toBe(2)
+      })
+    )
+
+    it.scoped("does nothing for a token that was already replaced", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+        const tokens = yield* makeRef(fake)
+        const first = yield* tokens.get
+        const second = (yield* tokens.refresh).token
+
+        yield* tokens.invalidate(first)
+        const third = yield* tokens.get
+
+        expect(text(third)).toBe(text(second))
+        expect(fake.calls.length).toBe(2)
+      })
+    )
+
+    it.scoped("cuts short the wait of a background refresh between retries", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy({ failure: (index) => (index === 1 ? serverError : undefined) })
+        const tokens = yield* makeRef(fake, { retryPolicy: Schedule.spaced("6 hours") })
+        const first = yield* tokens.get
+        yield* TestClock.adjust(refreshPoint)
+        expect(fake.calls.length).toBe(2)
+
+        yield* tokens.invalidate(first)
+        const renewed = yield* tokens.get
+
+        expect(text(renewed)).toBe(fake.calls[2]?.token)
+        expect(fake.calls[2]?.startedAt).toBe(refreshPoint)
+      })
+    )
+  })
+
+  describe("refresh", () => {
+    it.scoped("joins a refresh already in flight", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy({ latency: () => "3 seconds" })
+        const tokens = yield* makeRef(fake)
+
+        const fibers = yield* Effect.fork(Effect.all([tokens.get, tokens.refresh, tokens.refresh], { concurrency: 3 }))
+        yield* TestClock.adjust("3 seconds")
+        const [token, grant, again] = yield* Fiber.join(fibers)
+
+        expect(fake.calls.length).toBe(1)
+        expect(text(grant.token)).toBe(text(token))
+        expect(again).toBe(grant)
+      })
+    )
+
+    it.scoped("tries at once when forced during the wait of a background refresh between retries", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy({ failure: (index) => (index === 1 ? serverError : undefined) })
+        const tokens = yield* makeRef(fake, { retryPolicy: Schedule.spaced("6 hours") })
+        yield* tokens.get
+        yield* TestClock.adjust(refreshPoint + 1)
+
+        const grant = yield* tokens.refresh
+
+        expect(text(grant.token)).toBe(fake.calls[2]?.token)
+        expect(fake.calls[2]?.startedAt).toBe(refreshPoint + 1)
+      })
+    )
+
+    it.scoped("publishes every new grant on changes", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+        const tokens = yield* makeRef(fake)
+        const seen = yield* Effect.fork(Stream.runCollect(Stream.take(tokens.changes, 3)))
+        yield* letFibersRun
+
+        yield* tokens.get
+        yield* tokens.refresh
+        yield* TestClock.adjust(refreshPoint)
+        const grants = Chunk.toReadonlyArray(yield* Fiber.join(seen))
+
+        expect(grants.map((grant) => text(grant.token))).toEqual(fake.calls.map((call) => call.token))
+      })
+    )
+  })
+
+  describe("scope", () => {
+    it.effect("stops every refresh when the scope closes, including one in flight", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy({ latency: (index) => (index === 0 ? 0 : "1 minute") })
+        const scope = yield* Scope.make()
+        const tokens = yield* Scope.extend(makeRef(fake), scope)
+        yield* tokens.get
+        yield* TestClock.adjust(refreshPoint)
+        expect(fake.calls.length).toBe(2)
+
+        yield* Scope.close(scope, Exit.void)
+        yield* TestClock.adjust(10 * lifetime)
+
+        expect(fake.calls.length).toBe(2)
+        expect(fake.calls[1]?.outcome).toBe("interrupted")
+      })
+    )
+
+    it.effect("refuses to refresh after the scope closed", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+        const scope = yield* Scope.make()
+        const tokens = yield* Scope.extend(makeRef(fake), scope)
+        yield* Scope.close(scope, Exit.void)
+
+        const exit = yield* Effect.exit(tokens.get)
+
+        expect(Exit.isFailure(exit) && Exit.isInterrupted(exit)).toBe(false)
+        expect(Exit.isFailure(exit)).toBe(true)
+        expect(fake.calls.length).toBe(0)
+      })
+    )
+  })
+
+  describe("clock", () => {
+    it.scoped("notices within one wake interval that the wall clock jumped past the refresh point", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+        const { wallClock, sleep } = yield* machineThatSleeps
+        const tokens = yield* Effect.withClock(makeRef(fake, { wakeInterval: "10 minutes" }), wallClock)
+        yield* Effect.withClock(tokens.get, wallClock)
+        yield* letFibersRun
+
+        sleep(refreshPoint + 1)
+        yield* TestClock.adjust("9 minutes")
+        expect(fake.calls.length).toBe(1)
+        yield* TestClock.adjust("1 minute")
+        expect(fake.calls.length).toBe(2)
+        expect(fake.calls[1]?.startedAt).toBe(refreshPoint + 1 + Duration.toMillis("10 minutes"))
+      })
+    )
+
+    it.scoped("lets a caller past the refresh point start the background refresh before the fiber wakes", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy({ latency: (index) => (index === 0 ? 0 : "1 second") })
+        const { wallClock, sleep } = yield* machineThatSleeps
+        const tokens = yield* Effect.withClock(makeRef(fake, { wakeInterval: "1 day" }), wallClock)
+        const first = yield* Effect.withClock(tokens.get, wallClock)
+        yield* letFibersRun
+
+        sleep(refreshPoint + 1)
+        const stale = yield* Effect.withClock(tokens.get, wallClock)
+        yield* letFibersRun
+
+        expect(text(stale)).toBe(text(first))
+        expect(fake.calls.length).toBe(2)
+        expect(fake.calls[1]?.startedAt).toBe(refreshPoint + 1)
+      })
+    )
+
+    it.scoped("moves the refresh point at random within the jitter", () =>
+      Effect.gen(function* () {
+        const starts: Array<number> = []
+        for (const seed of [1, 2, 3, 4, 5, 6]) {
+          const fake = makeFakeStrategy()
+          const scope = yield* Scope.make()
+          const base = yield* Clock.currentTimeMillis
+          const tokens = yield* Scope.extend(
+            makeRef(fake, { jitter: "1 hour", wakeInterval: "30 days" }).pipe(Effect.withRandom(Random.make(seed))),
+            scope
+          )
+          yield* tokens.get
+          yield* TestClock.adjust(refreshPoint + Duration.toMillis("1 hour"))
+          starts.push((fake.calls[1]?.startedAt ?? Number.NaN) - base)
+          yield* Scope.close(scope, Exit.void)
+        }
+
+        for (const start of starts) {
+          expect(Math.abs(start - refreshPoint)).toBeLessThanOrEqual(Duration.toMillis("1 hour"))
+        }
+        expect(new Set(starts).size).toBeGreaterThan(1)
+      })
+    )
+  })
+
+  describe("store", () => {
+    it.scoped("starts from a valid stored grant without logging in", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+        const store = yield* TokenStore.makeMemory
+        yield* store.save(storeKey, grantAt("stored-token", 0))
+        yield* TestClock.adjust("2 days")
+
+        const tokens = yield* makeRef(fake, { storeKey }, store)
+        const token = yield* tokens.get
+
+        expect(text(token)).toBe("stored-token")
+        expect(fake.calls.length).toBe(0)
+      })
+    )
+
+    it.scoped("logs in when the stored grant is past its deadline, and saves the new grant", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+        const store = yield* TokenStore.makeMemory
+        yield* store.save(storeKey, grantAt("stored-token", 0))
+        yield* TestClock.adjust(deadline)
+
+        const tokens = yield* makeRef(fake, { storeKey }, store)
+        const token = yield* tokens.get
+        const saved = yield* store.load(storeKey)
+
+        expect(text(token)).toBe(fake.calls[0]?.token)
+        expect(Option.map(saved, (grant) => text(grant.token))).toEqual(Option.some(text(token)))
+        expect(Option.map(fake.calls[0]?.current ?? Option.none(), (grant) => text(grant.token))).toEqual(
+          Option.some("stored-token")
+        )
+      })
+    )
+
+    it.scoped("adopts a grant another process saved while this one waited for the store", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+        const memory = yield* TokenStore.makeMemory
+        // Another holder saves a newer grant just before this refresh gets the store's lock.
+        const store: TokenStore.Service = {
+          ...memory,
+          exclusive: (key, refresh) =>
+            Effect.zipRight(
+              Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                Effect.orDie(memory.save(key, grantAt("from-elsewhere", now)))
+              ),
+              memory.exclusive(key, refresh)
+            )
+        }
+        const tokens = yield* makeRef(fake, { storeKey }, store)
+
+        const token = yield* tokens.get
+
+        expect(text(token)).toBe("from-elsewhere")
+        expect(fake.calls.length).toBe(0)
+      })
+    )
+
+    it.scoped("does not adopt the stored grant it is replacing", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+        const store = yield* TokenStore.makeMemory
+        yield* store.save(storeKey, grantAt("stored-token", 0))
+        const tokens = yield* makeRef(fake, { storeKey }, store)
+
+        yield* tokens.invalidate(BearerToken.unsafeMake("stored-token"))
+        const token = yield* tokens.get
+
+        expect(text(token)).toBe(fake.calls[0]?.token)
+      })
+    )
+
+    it.scoped("carries on when the store fails", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+        const failure = (operation: "load" | "save" | "remove") =>
+          Effect.fail(new TokenStore.TokenStoreError({ operation, reason: "the disk is on fire" }))
+        const broken: TokenStore.Service = {
+          load: () => failure("load"),
+          save: () => failure("save"),
+          remove: () => failure("remove"),
+          exclusive: (_, refresh) => refresh
+        }
+        const tokens = yield* makeRef(fake, { storeKey }, broken)
+
+        const token = yield* tokens.get
+
+        expect(text(token)).toBe(fake.calls[0]?.token)
+      })
+    )
+  })
+
+  describe("observability", () => {
+    it.scoped("records a span per refresh with the reason, outcome and fingerprint, never the token", () =>
+      Effect.gen(function* () {
+        const spans: Array<Tracer.Span> = []
+        const base = yield* Effect.tracer
+        const tracer = Tracer.make({
+          span: (...args) => {
+            const span = base.span(...args)
+            spans.push(span)
+            return span
+          },
+          context: base.context
+        })
+        const fake = makeFakeStrategy()
+        const refreshesBefore = yield* counter(TokenRef.metrics.refreshes, [
+          ["reason", "initial"],
+          ["outcome", "renewed"]
+        ])
+        const tokens = yield* makeRef(fake).pipe(Effect.withTracer(tracer))
+
+        const token = yield* tokens.get.pipe(Effect.withTracer(tracer))
+
+        const refresh = spans.find((span) => span.name === "TokenRef.refresh")
+        expect(refresh?.attributes.get("refresh.reason")).toBe("initial")
+        expect(refresh?.attributes.get("refresh.outcome")).toBe("renewed")
+        expect(refresh?.attributes.get("auth.strategy")).toBe("fake")
+        expect(refresh?.attributes.get("token.fingerprint")).toBe(BearerToken.fingerprint(token))
+        expect(JSON.stringify([...(refresh?.attributes.values() ?? [])])).not.toContain(text(token))
+        const refreshesAfter = yield* counter(TokenRef.metrics.refreshes, [
+          ["reason", "initial"],
+          ["outcome", "renewed"]
+        ])
+        expect(refreshesAfter - refreshesBefore).toBe(1)
+      })
+    )
+  })
+
+  describe("options", () => {
+    it.scoped("refuses options that cannot work, naming the setting", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+        const cases: ReadonlyArray<[TokenRef.Options, string]> = [
+          [{ refreshRatio: 1.2 }, "refreshRatio"],
+          [{ refreshRatio: 0 }, "refreshRatio"],
+          [{ lifetime: 0 }, "lifetime"],
+          [{ lifetime: Duration.infinity }, "lifetime"],
+          [{ wakeInterval: 0 }, "wakeInterval"],
+          [{ refreshRatio: 0.99, jitter: "3 hours" }, "refreshRatio"],
+          [{ jitter: "7 days" }, "jitter"]
+        ]
+        for (const [options, variable] of cases) {
+          const result = yield* Effect.either(makeRef(fake, options))
+          expect(Either.isLeft(result) && result.left.variables).toEqual([variable])
+        }
+      })
+    )
+  })
+
+  describe("layerStatic", () => {
+    it.effect("answers a machine user's token forever without a request", () =>
+      Effect.gen(function* () {
+        const token = BearerToken.unsafeMake("machine-user-token")
+        const tokens = yield* TokenRef.TokenRef
+
+        yield* TestClock.adjust("365 days")
+        yield* tokens.invalidate(token)
+        const grant = yield* tokens.refresh
+
+        expect(text(yield* tokens.get)).toBe("machine-user-token")
+        expect(grant.isPermanent).toBe(true)
+      }).pipe(Effect.provide(TokenRef.layerStatic(BearerToken.unsafeMake("machine-user-token"))))
+    )
+  })
+
+  describe("layer", () => {
+    it.effect("builds from the strategy and store in context, or keeps grants in memory", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+        const token = yield* Effect.flatMap(TokenRef.TokenRef, (tokens) => tokens.get).pipe(
+          Effect.provide(TokenRef.layerMemory(exact).pipe(Layer.provide(fake.layer)))
+        )
+        expect(text(token)).toBe(fake.calls[0]?.token)
+      })
+    )
+  })
+})

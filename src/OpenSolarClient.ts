@@ -1,0 +1,247 @@
+/**
+ * An `HttpClient` for the OpenSolar API: the base URL prepended, `Accept: application/json`, a fresh
+ * `Authorization: Bearer` on every request, one retry with a new token after a 401, and the token sent to the
+ * OpenSolar origin only.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Context, Duration, Effect, Either, Layer, type Metric, Schema } from "effect"
+import * as AuthError from "./AuthError.js"
+import * as BaseUrl from "./BaseUrl.js"
+import * as Credentials from "./Credentials.js"
+import * as internal from "./internal/client.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+import * as TokenRef from "./TokenRef.js"
+
+/**
+ * A request refused before it was sent because its URL leaves the OpenSolar origin (or cannot be read, or
+ * carries a user name): the bearer token is never sent anywhere else. Use a plain `HttpClient` for other hosts.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const UnsafeRequest = internal.UnsafeRequest
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type UnsafeRequest = internal.UnsafeRequest
+
+/**
+ * What a request through the client can fail with, whatever the status: the token could not be obtained or was
+ * refused twice ({@link AuthError.AuthError}), the request was refused before sending ({@link UnsafeRequest}),
+ * the connection failed or timed out (`TransportError`, `RequestTimeout`), or the request body could not be
+ * encoded (`RequestError`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ClientError = internal.ClientError
+
+/**
+ * What a non-success status becomes with {@link Service.filterStatusOk} or {@link checkStatus}: 402
+ * `ApiAccessNotEnabled`, 403 `Forbidden`, 429 `RateLimited` (with the server's `Retry-After`), 5xx `ServerError`,
+ * and any other status outside 2xx a `ResponseError` holding the response.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StatusError = internal.StatusError
+
+/**
+ * An authenticated client. It is an `HttpClient` itself, returning every status but 401 as a response:
+ *
+ * - relative URLs resolve against the base URL; absolute URLs are accepted only on the OpenSolar origin;
+ * - each request carries the token `TokenRef.get` gives at that moment; a 401 invalidates exactly that token and
+ *   the request is sent once more with a fresh one; a second 401 fails with `TokenRejected`;
+ * - redirects are followed (at most `maxRedirects` hops) without ever sending the token to another origin;
+ * - connection failures and timeouts of idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS) are retried by the
+ *   retry policy; POST and PATCH are sent once (plus the one resend after a 401, which the server refused before
+ *   acting on).
+ *
+ * `filterStatusOk` is the same client failing on non-success statuses (see {@link StatusError}); there,
+ * throttling and server errors of idempotent requests are retried too, honouring `Retry-After`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service extends HttpClient.HttpClient.With<ClientError> {
+  /** The API's base URL. */
+  readonly baseUrl: BaseUrl.BaseUrl
+  /** The same client failing on statuses outside 2xx, and retrying the transient ones of idempotent requests. */
+  readonly filterStatusOk: HttpClient.HttpClient.With<ClientError | StatusError>
+  /**
+   * The same client with relative URLs resolved under `/api/orgs/{orgId}/`: `get("projects/")` asks for
+   * `/api/orgs/{orgId}/projects/`. An id that is not a positive integer fails each request with a
+   * `ConfigurationError`.
+   */
+  readonly forOrg: (orgId: number) => Service
+}
+
+/**
+ * The authenticated client as a service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class OpenSolarClient extends Context.Tag("effect-opensolar-auth/OpenSolarClient")<OpenSolarClient, Service>() {}
+
+/**
+ * Options of {@link make} and {@link layer}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The API's base URL; the token is sent to its origin only. @default "https://api.opensolar.com" */
+  readonly baseUrl?: string | undefined
+  /** How many redirects one request follows before its last redirect response is returned. @default 5 */
+  readonly maxRedirects?: number | undefined
+  /** How long one exchange (one hop of one attempt) may take before it fails with `RequestTimeout`. @default 30 seconds */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** When idempotent requests are retried after transient failures. @default RetryPolicy.default */
+  readonly retryPolicy?: RetryPolicy.RetryPolicy | undefined
+}
+
+/**
+ * The default number of redirects one request follows.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMaxRedirects = 5
+
+/**
+ * The default time one exchange may take.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultTimeout: Duration.Duration = Duration.seconds(30)
+
+/**
+ * Counts the requests answered 401 that succeeded after one re-authentication.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const tokenRecoveries: Metric.Metric.Counter<number> = internal.tokenRecoveries
+
+/**
+ * Counts the requests whose fresh token was refused again, ending in `TokenRejected`.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const tokenRejections: Metric.Metric.Counter<number> = internal.tokenRejections
+
+/**
+ * Turns a response with a non-success status into its {@link StatusError}, for responses of the lenient client:
+ * `client.get(url).pipe(Effect.flatMap(OpenSolarClient.checkStatus))`. Unlike {@link Service.filterStatusOk}, it
+ * judges one response and retries nothing.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const checkStatus: (
+  response: HttpClientResponse.HttpClientResponse
+) => Effect.Effect<HttpClientResponse.HttpClientResponse, StatusError> = internal.checkStatus
+
+/**
+ * Makes the client over the platform `HttpClient` and the `TokenRef` in context.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<Service, AuthError.ConfigurationError, HttpClient.HttpClient | TokenRef.TokenRef> =>
+  Effect.gen(function* () {
+    const baseUrl = yield* Schema.decodeUnknown(BaseUrl.BaseUrl)(options.baseUrl ?? BaseUrl.production).pipe(
+      Effect.mapError(
+        (error) =>
+          new AuthError.ConfigurationError({
+            reason: `The OpenSolar client's base URL is not usable: ${error.message}`,
+            variables: ["baseUrl"]
+          })
+      )
+    )
+    const maxRedirects = options.maxRedirects ?? defaultMaxRedirects
+    if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
+      return yield* new AuthError.ConfigurationError({
+        reason: `maxRedirects must be a whole number of at least 0, got ${maxRedirects}`,
+        variables: ["maxRedirects"]
+      })
+    }
+    const timeout = Duration.decodeUnknown(options.timeout ?? defaultTimeout)
+    if (timeout._tag === "None" || Duration.lessThanOrEqualTo(timeout.value, Duration.zero)) {
+      return yield* new AuthError.ConfigurationError({
+        reason: 'timeout must be a positive duration such as "30 seconds"',
+        variables: ["timeout"]
+      })
+    }
+
+    const config: internal.Config = {
+      http: yield* HttpClient.HttpClient,
+      tokenRef: yield* TokenRef.TokenRef,
+      baseUrl,
+      origin: BaseUrl.origin(baseUrl),
+      maxRedirects,
+      timeout: timeout.value,
+      retryPolicy: options.retryPolicy ?? RetryPolicy.default
+    }
+    return scoped(config, baseUrl)
+  })
+
+const scoped = (config: internal.Config, root: string): Service =>
+  Object.assign(internal.makeClient(config, root, false), {
+    baseUrl: config.baseUrl,
+    filterStatusOk: internal.makeClient(config, root, true),
+    forOrg: (orgId: number) =>
+      Either.match(Schema.decodeUnknownEither(Credentials.OrgId)(orgId), {
+        onLeft: () => invalidOrg(config, orgId),
+        onRight: (id) => scoped(config, `${config.baseUrl}/api/orgs/${id}/`)
+      })
+  })
+
+const invalidOrg = (config: internal.Config, orgId: number): Service => {
+  const refuse = HttpClient.makeWith(
+    () =>
+      Effect.fail(
+        new AuthError.ConfigurationError({
+          reason: `forOrg was given ${orgId}: an organisation id must be a positive integer`,
+          variables: ["orgId"]
+        })
+      ),
+    Effect.succeed
+  )
+  return Object.assign(refuse, {
+    baseUrl: config.baseUrl,
+    filterStatusOk: refuse,
+    forOrg: (next: number) => scoped(config, config.baseUrl).forOrg(next)
+  })
+}
+
+/**
+ * The client scoped to an organisation: relative URLs resolve under `/api/orgs/{orgId}/`.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const forOrg = (orgId: number): Effect.Effect<Service, never, OpenSolarClient> =>
+  Effect.map(OpenSolarClient, (client) => client.forOrg(orgId))
+
+/**
+ * The client as a layer, over the platform `HttpClient` and a `TokenRef`. Most programs use `OpenSolar.layer`,
+ * which provides the `TokenRef` too.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options = {}
+): Layer.Layer<OpenSolarClient, AuthError.ConfigurationError, HttpClient.HttpClient | TokenRef.TokenRef> =>
+  Layer.effect(OpenSolarClient, make(options))

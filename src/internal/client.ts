@@ -1,0 +1,511 @@
+/**
+ * The request pipeline of the authenticated client: URL resolution, the origin guard, the bearer header, one
+ * re-authentication after a 401, redirect following that never carries the token to another origin, status
+ * mapping, and retries of idempotent requests.
+ *
+ * @internal
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as UrlParams from "@effect/platform/UrlParams"
+import { Clock, Duration, Effect, Metric, Option, Predicate, Schedule, Schema } from "effect"
+import * as AuthError from "../AuthError.js"
+import type * as BaseUrl from "../BaseUrl.js"
+import * as BearerToken from "../BearerToken.js"
+import type * as TokenRef from "../TokenRef.js"
+import * as wire from "./wire.js"
+
+/**
+ * A request refused before it was sent, because the bearer token would have gone somewhere it must not.
+ *
+ * @internal
+ */
+export class UnsafeRequest extends Schema.TaggedError<UnsafeRequest>("effect-opensolar-auth/UnsafeRequest")(
+  "UnsafeRequest",
+  {
+    method: Schema.String,
+    url: Schema.String,
+    allowedOrigin: Schema.String,
+    reason: Schema.String
+  }
+) {
+  get transient(): boolean {
+    return false
+  }
+
+  override get message(): string {
+    return (
+      `${this.method} ${this.url} was refused before sending: ${this.reason}. The OpenSolar client sends its ` +
+      `bearer token only to ${this.allowedOrigin}; use a plain HttpClient for other hosts.`
+    )
+  }
+}
+
+/**
+ * Everything a request through the client can fail with before any status is judged.
+ *
+ * @internal
+ */
+export type ClientError = AuthError.AuthError | UnsafeRequest | HttpClientError.RequestError
+
+/**
+ * The errors a non-success status becomes.
+ *
+ * @internal
+ */
+export type StatusError =
+  | AuthError.ApiAccessNotEnabled
+  | AuthError.Forbidden
+  | AuthError.RateLimited
+  | AuthError.ServerError
+  | HttpClientError.ResponseError
+
+/**
+ * What the pipeline needs: the platform client, the token, where the token may go, and the limits.
+ *
+ * @internal
+ */
+export interface Config {
+  readonly http: HttpClient.HttpClient
+  readonly tokenRef: TokenRef.Service
+  readonly baseUrl: BaseUrl.BaseUrl
+  readonly origin: string
+  readonly maxRedirects: number
+  readonly timeout: Duration.Duration
+  readonly retryPolicy: Schedule.Schedule<unknown, AuthError.AuthError>
+}
+
+/**
+ * Counts the 401 answers the client recovered from with a fresh token.
+ *
+ * @internal
+ */
+export const tokenRecoveries = Metric.counter("opensolar_client_token_recoveries", {
+  description: "Requests answered 401 that succeeded after one re-authentication",
+  incremental: true
+})
+
+/**
+ * Counts the requests that ended in `TokenRejected` because the fresh token was refused too.
+ *
+ * @internal
+ */
+export const tokenRejections = Metric.counter("opensolar_client_token_rejections", {
+  description: "Requests whose token was refused again after one re-authentication",
+  incremental: true
+})
+
+const idempotentMethods: ReadonlySet<string> = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
+
+/**
+ * Whether a method may be sent again without changing the outcome, so that transient failures are retried.
+ *
+ * @internal
+ */
+export const isIdempotent = (method: string): boolean => idempotentMethods.has(method)
+
+const isAbsoluteUrl = (url: string): boolean => /^[a-z][a-z0-9+.-]*:/i.test(url)
+
+/**
+ * Resolves a relative request URL against `root` (the base URL, or an organisation under it); absolute URLs are
+ * left as they are, for the origin guard to judge.
+ *
+ * @internal
+ */
+export const resolveAgainst =
+  (root: string) =>
+  (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
+    isAbsoluteUrl(request.url) ? request : HttpClientRequest.prependUrl(request, root.endsWith("/") ? root : `${root}/`)
+
+/**
+ * A URL as errors, logs and spans may show it: without user name, password, query or fragment.
+ *
+ * @internal
+ */
+export const displayUrl = (url: URL | string): string => {
+  if (typeof url === "string" && !URL.canParse(url)) {
+    return url.split(/[?#]/, 1)[0] ?? ""
+  }
+  const parsed = new URL(url)
+  return `${parsed.origin}${parsed.pathname}`
+}
+
+const guard = (config: Config, request: HttpClientRequest.HttpClientRequest): Effect.Effect<URL, UnsafeRequest> => {
+  const refuse = (url: string, reason: string) =>
+    Effect.fail(
+      new UnsafeRequest({ method: request.method, url: displayUrl(url), allowedOrigin: config.origin, reason })
+    )
+  const built = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+  if (built._tag === "Left") {
+    return refuse(request.url, "the URL cannot be parsed")
+  }
+  const url = built.right
+  if (url.origin !== config.origin) {
+    return refuse(url.toString(), `its origin is ${url.origin}`)
+  }
+  if (url.username !== "" || url.password !== "") {
+    return refuse(url.toString(), "the URL carries a user name or password")
+  }
+  return Effect.succeed(url)
+}
+
+const isReplayable = (request: HttpClientRequest.HttpClientRequest): boolean => request.body._tag !== "Stream"
+
+const rebuild = (
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  headers: Headers.Headers,
+  method: HttpClientRequest.HttpClientRequest["method"],
+  keepBody: boolean
+): HttpClientRequest.HttpClientRequest =>
+  HttpClientRequest.modify(HttpClientRequest.get(url.toString()), {
+    method,
+    headers,
+    ...(keepBody ? { body: request.body } : {})
+  })
+
+const credentialHeaders = ["authorization", "cookie", "proxy-authorization"]
+
+const withoutCredentials = (headers: Headers.Headers): Headers.Headers =>
+  credentialHeaders.reduce((remaining, name) => Headers.remove(remaining, name), headers)
+
+const redirectStatuses: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
+
+/**
+ * A response and whether the request that produced it carried the bearer token.
+ *
+ * @internal
+ */
+export interface Exchange {
+  readonly response: HttpClientResponse.HttpClientResponse
+  readonly carriedToken: boolean
+  readonly redirects: number
+}
+
+const drain = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<void> =>
+  Effect.ignore(response.arrayBuffer)
+
+const describeCause = (cause: unknown): string | undefined => {
+  let current = cause
+  for (let depth = 0; depth < 5 && Predicate.isObject(current); depth++) {
+    if (Predicate.hasProperty(current, "code") && typeof current.code === "string") {
+      return `${current.code}`
+    }
+    current = Predicate.hasProperty(current, "cause") ? current.cause : undefined
+  }
+  return undefined
+}
+
+const fromRequestError = (
+  original: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  error: HttpClientError.HttpClientError
+): AuthError.TransportError | HttpClientError.RequestError => {
+  if (error._tag === "RequestError" && error.reason !== "Transport") {
+    // The user's own request, not the one carrying the token, goes back in the error.
+    return new HttpClientError.RequestError({
+      request: original,
+      reason: error.reason,
+      cause: error.cause,
+      ...(error.description === undefined ? {} : { description: error.description })
+    })
+  }
+  return new AuthError.TransportError({
+    method: original.method,
+    url: displayUrl(url),
+    description: describeCause(error.cause) ?? "the connection failed"
+  })
+}
+
+/**
+ * Sends one request with the token, following redirects itself: at most `maxRedirects` hops, and once a hop
+ * leaves the OpenSolar origin the credentials are dropped for it and every hop after it.
+ *
+ * @internal
+ */
+export const send = (
+  config: Config,
+  original: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  token: BearerToken.BearerToken
+): Effect.Effect<Exchange, AuthError.TransportError | AuthError.RequestTimeout | HttpClientError.RequestError> => {
+  const headers =
+    original.headers.accept === undefined
+      ? Headers.set(original.headers, "accept", "application/json")
+      : original.headers
+  const first = rebuild(
+    original,
+    url,
+    Headers.set(headers, "authorization", `Bearer ${BearerToken.value(token)}`),
+    original.method,
+    true
+  )
+
+  const exchange = (request: HttpClientRequest.HttpClientRequest, hopUrl: URL) =>
+    withManualRedirects(config.http.execute(request)).pipe(
+      Effect.timeoutFail({
+        duration: config.timeout,
+        onTimeout: () =>
+          new AuthError.RequestTimeout({
+            method: original.method,
+            url: displayUrl(hopUrl),
+            timeoutMillis: Duration.toMillis(config.timeout)
+          })
+      }),
+      Effect.catchTag("RequestError", "ResponseError", (error) =>
+        Effect.fail(fromRequestError(original, hopUrl, error))
+      )
+    )
+
+  const loop = (
+    request: HttpClientRequest.HttpClientRequest,
+    hopUrl: URL,
+    carriedToken: boolean,
+    redirects: number
+  ): Effect.Effect<Exchange, AuthError.TransportError | AuthError.RequestTimeout | HttpClientError.RequestError> =>
+    Effect.flatMap(exchange(request, hopUrl), (response) => {
+      const done = Effect.succeed<Exchange>({ response, carriedToken, redirects })
+      if (!redirectStatuses.has(response.status) || redirects >= config.maxRedirects) {
+        return done
+      }
+      const location = response.headers.location
+      if (location === undefined || !URL.canParse(location, hopUrl.toString())) {
+        return done
+      }
+      const next = new URL(location, hopUrl)
+      if (next.protocol !== "https:" && next.protocol !== "http:") {
+        return done
+      }
+      const becomesGet =
+        response.status === 303 ? request.method !== "HEAD" : response.status <= 302 && request.method === "POST"
+      if (!becomesGet && !isReplayable(request)) {
+        return done
+      }
+      const stillCarries = carriedToken && next.origin === config.origin
+      const nextHeaders = stillCarries ? request.headers : withoutCredentials(request.headers)
+      const nextRequest = rebuild(
+        request,
+        next,
+        becomesGet ? Headers.remove(Headers.remove(nextHeaders, "content-type"), "content-length") : nextHeaders,
+        becomesGet ? "GET" : request.method,
+        !becomesGet
+      )
+      const dropped =
+        carriedToken && !stillCarries
+          ? Effect.logDebug("A redirect leaves the OpenSolar origin: the next hops are sent without the token").pipe(
+              Effect.annotateLogs({ from: displayUrl(hopUrl), to: displayUrl(next), status: response.status })
+            )
+          : Effect.void
+      return drain(response).pipe(
+        Effect.zipRight(dropped),
+        Effect.zipRight(loop(nextRequest, next, stillCarries, redirects + 1))
+      )
+    })
+
+  return loop(first, url, true, 0)
+}
+
+// Fetch follows redirects on its own unless told otherwise, keeping headers it should not; the other platform
+// clients never follow them.
+const withManualRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
+    Effect.provideService(effect, FetchHttpClient.RequestInit, {
+      ...Option.getOrElse(init, () => ({})),
+      redirect: "manual"
+    })
+  )
+
+/**
+ * The typed error for a non-success status, or the response itself when it is a success: 402, 403, 429 and 5xx
+ * become {@link AuthError} members (their bodies discarded), anything else a `ResponseError` holding the response.
+ *
+ * @internal
+ */
+export const checkStatus = (
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<HttpClientResponse.HttpClientResponse, StatusError> => {
+  const status = response.status
+  if (status >= 200 && status < 300) {
+    return Effect.succeed(response)
+  }
+  const fields = { method: response.request.method, url: displayUrl(response.request.url) }
+  const fail = (error: StatusError) => Effect.zipRight(drain(response), Effect.fail(error))
+  if (status === 402) {
+    return fail(new AuthError.ApiAccessNotEnabled(fields))
+  }
+  if (status === 403) {
+    return fail(new AuthError.Forbidden(fields))
+  }
+  if (status === 429) {
+    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      fail(
+        new AuthError.RateLimited({
+          ...fields,
+          ...Option.match(wire.parseRetryAfter(response.headers["retry-after"], now), {
+            onNone: () => ({}),
+            onSome: (wait) => ({ retryAfterMillis: Duration.toMillis(wait) })
+          })
+        })
+      )
+    )
+  }
+  if (status >= 500 && status <= 599) {
+    return fail(new AuthError.ServerError({ ...fields, status }))
+  }
+  return Effect.fail(
+    new HttpClientError.ResponseError({
+      request: response.request,
+      response,
+      reason: "StatusCode",
+      description: `non 2xx status code ${status}`
+    })
+  )
+}
+
+/**
+ * Runs `attempt` again after each transient {@link AuthError}, as long as `policy` continues; any other error
+ * ends it at once.
+ *
+ * @internal
+ */
+export const retryTransient = <A, E, R>(
+  attempt: Effect.Effect<A, E, R>,
+  policy: Schedule.Schedule<unknown, AuthError.AuthError>
+): Effect.Effect<A, E, R> =>
+  Effect.gen(function* () {
+    const driver = yield* Schedule.driver(policy)
+    while (true) {
+      const result = yield* Effect.either(attempt)
+      if (result._tag === "Right") {
+        return result.right
+      }
+      const error = result.left
+      if (!AuthError.isAuthError(error) || !error.transient) {
+        return yield* Effect.fail(error)
+      }
+      const next = yield* Effect.either(driver.next(error))
+      if (next._tag === "Left") {
+        return yield* Effect.fail(error)
+      }
+    }
+  })
+
+interface Progress {
+  reauthenticated: boolean
+  attempts: number
+}
+
+const rejected = (request: HttpClientRequest.HttpClientRequest, url: URL, token: BearerToken.BearerToken) =>
+  new AuthError.TokenRejected({
+    method: request.method,
+    url: displayUrl(url),
+    fingerprint: BearerToken.fingerprint(token)
+  })
+
+const attemptOnce = (
+  config: Config,
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  progress: Progress,
+  statusErrors: boolean
+): Effect.Effect<HttpClientResponse.HttpClientResponse, ClientError | StatusError> =>
+  Effect.gen(function* () {
+    progress.attempts += 1
+    const token = yield* config.tokenRef.get
+    yield* Effect.annotateCurrentSpan("opensolar.token.fingerprint", BearerToken.fingerprint(token))
+
+    const first = yield* send(config, request, url, token)
+    if (first.response.status !== 401 || !first.carriedToken) {
+      return yield* finish(first, statusErrors)
+    }
+
+    yield* drain(first.response)
+    if (progress.reauthenticated) {
+      yield* Metric.increment(tokenRejections)
+      return yield* Effect.fail(rejected(request, url, token))
+    }
+
+    // A logical request invalidates at most one token, so it causes at most one re-authentication.
+    progress.reauthenticated = true
+    yield* config.tokenRef.invalidate(token)
+    if (!isReplayable(request)) {
+      yield* Metric.increment(tokenRejections)
+      return yield* Effect.fail(rejected(request, url, token))
+    }
+
+    yield* Effect.annotateCurrentSpan("opensolar.reauthenticated", true)
+    const fresh = yield* config.tokenRef.get
+    yield* Effect.annotateCurrentSpan("opensolar.token.fingerprint", BearerToken.fingerprint(fresh))
+    const second = yield* send(config, request, url, fresh)
+    if (second.response.status === 401 && second.carriedToken) {
+      yield* drain(second.response)
+      yield* Metric.increment(tokenRejections)
+      return yield* Effect.fail(rejected(request, url, fresh))
+    }
+
+    yield* Metric.increment(tokenRecoveries)
+    return yield* finish(second, statusErrors)
+  })
+
+const finish = (
+  exchange: Exchange,
+  statusErrors: boolean
+): Effect.Effect<HttpClientResponse.HttpClientResponse, StatusError> =>
+  Effect.zipRight(
+    Effect.annotateCurrentSpan({
+      "http.response.status_code": exchange.response.status,
+      "opensolar.redirects": exchange.redirects
+    }),
+    statusErrors ? checkStatus(exchange.response) : Effect.succeed(exchange.response)
+  )
+
+/**
+ * One logical request: guarded, authenticated, re-authenticated at most once, and, when its method is
+ * idempotent, retried after transient failures. With `statusErrors`, non-success statuses fail (and so are
+ * retried when transient); without, every status but 401 comes back as a response.
+ *
+ * @internal
+ */
+export const execute = (
+  config: Config,
+  request: HttpClientRequest.HttpClientRequest,
+  statusErrors: boolean
+): Effect.Effect<HttpClientResponse.HttpClientResponse, ClientError | StatusError> =>
+  Effect.flatMap(guard(config, request), (url) => {
+    const progress: Progress = { reauthenticated: false, attempts: 0 }
+    const attempt = attemptOnce(config, request, url, progress, statusErrors)
+    const retried = isIdempotent(request.method) ? retryTransient(attempt, config.retryPolicy) : attempt
+    return retried.pipe(
+      Effect.tap(() => Effect.annotateCurrentSpan("opensolar.attempts", progress.attempts)),
+      Effect.tapError(() => Effect.annotateCurrentSpan("opensolar.attempts", progress.attempts)),
+      Effect.withSpan(`OpenSolarClient ${request.method}`, {
+        kind: "client",
+        captureStackTrace: false,
+        attributes: {
+          "http.request.method": request.method,
+          "url.full": displayUrl(url),
+          "server.address": config.origin,
+          "opensolar.reauthenticated": false
+        }
+      })
+    )
+  })
+
+/**
+ * An `HttpClient` whose relative URLs resolve under `root` and whose requests run through {@link execute}.
+ *
+ * @internal
+ */
+export const makeClient = <StatusErrors extends boolean>(
+  config: Config,
+  root: string,
+  statusErrors: StatusErrors
+): HttpClient.HttpClient.With<StatusErrors extends true ? ClientError | StatusError : ClientError> =>
+  HttpClient.makeWith(
+    (request) => Effect.flatMap(request, (resolved) => execute(config, resolved, statusErrors)),
+    (request) => Effect.succeed(resolveAgainst(root)(request))
+  ) as HttpClient.HttpClient.With<any>

@@ -1,0 +1,806 @@
+import * as http from "node:http"
+import { Headers, HttpBody, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Chunk,
+  DateTime,
+  Effect,
+  Exit,
+  Fiber,
+  FiberRef,
+  FastCheck,
+  Inspectable,
+  Layer,
+  Logger,
+  LogLevel,
+  Metric,
+  Option,
+  Redacted,
+  Ref,
+  Schema,
+  Stream,
+  SynchronizedRef,
+  TestClock,
+  Tracer
+} from "effect"
+import * as BearerToken from "../src/BearerToken.js"
+import * as OpenSolarClient from "../src/OpenSolarClient.js"
+import * as RetryPolicy from "../src/RetryPolicy.js"
+import * as TokenGrant from "../src/TokenGrant.js"
+import * as TokenRef from "../src/TokenRef.js"
+import { accounts, type Endpoint, Fault, Simulator } from "../src/testing/index.js"
+
+// A retry policy without waits, so that retries need no clock; the Retry-After test uses the default policy.
+const instantRetries = RetryPolicy.make({ base: 0, jitter: 0 })
+
+// TODO: replace with the real TokenRef layer over the password strategy.
+const tokenRefLayer = Layer.effect(
+  TokenRef.TokenRef,
+  Effect.gen(function* () {
+    const sim = yield* Simulator
+    const current = yield* SynchronizedRef.make(Option.none<TokenGrant.TokenGrant>())
+    const stale = yield* Ref.make(false)
+
+    const issue = Effect.gen(function* () {
+      const text = yield* sim.issueToken(accounts.example.username)
+      const now = yield* DateTime.now
+      return new TokenGrant.TokenGrant({
+        token: BearerToken.unsafeMake(Redacted.value(text)),
+        issuedAt: now,
+        expiresAt: Option.some(DateTime.add(now, { days: 7 })),
+        user: new TokenGrant.GrantUser({ id: accounts.example.id }),
+        org: Option.none(),
+        orgs: [],
+        strategy: "password"
+      })
+    })
+    const refresh = SynchronizedRef.modifyEffect(current, () =>
+      Effect.map(issue, (grant) => [grant, Option.some(grant)] as const)
+    ).pipe(Effect.zipLeft(Ref.set(stale, false)))
+
+    return {
+      get: SynchronizedRef.modifyEffect(current, (grant) =>
+        Effect.flatMap(Ref.get(stale), (isStale) =>
+          Option.isSome(grant) && !isStale
+            ? Effect.succeed([grant.value.token, grant] as const)
+            : Effect.map(
+                Effect.zipLeft(issue, Ref.set(stale, false)),
+                (fresh) => [fresh.token, Option.some(fresh)] as const
+              )
+        )
+      ),
+      current: SynchronizedRef.get(current),
+      invalidate: (token) =>
+        Effect.flatMap(SynchronizedRef.get(current), (grant) =>
+          Option.isSome(grant) && BearerToken.equals(grant.value.token, token) ? Ref.set(stale, true) : Effect.void
+        ),
+      refresh,
+      changes: Stream.empty
+    } satisfies TokenRef.Service
+  })
+)
+
+const world = Layer.provideMerge(tokenRefLayer, Simulator.layer())
+
+const provideWorld = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  effect.pipe(Effect.provide(world), Effect.provide(NodeHttpClient.layerUndici))
+
+const makeClient = (options: OpenSolarClient.Options = {}) =>
+  Effect.gen(function* () {
+    const sim = yield* Simulator
+    return yield* OpenSolarClient.make({ baseUrl: sim.url, retryPolicy: instantRetries, ...options })
+  })
+
+const currentToken = Effect.gen(function* () {
+  const tokenRef = yield* TokenRef.TokenRef
+  const grant = yield* tokenRef.current
+  return Option.getOrThrow(grant).token
+})
+
+const logOf = (endpoint: Endpoint | "refresh") =>
+  Effect.gen(function* () {
+    const sim = yield* Simulator
+    const log = yield* sim.requestLog
+    return log.filter((entry) =>
+      endpoint === "refresh"
+        ? entry.endpoint === "login" || entry.endpoint === "fetchToken"
+        : entry.endpoint === endpoint
+    )
+  })
+
+const counterValue = (counter: Metric.Metric.Counter<number>) =>
+  Effect.map(Metric.value(counter), (state) => state.count)
+
+// A real server on loopback that records every request it receives and answers with `respond`.
+interface Received {
+  readonly method: string
+  readonly path: string
+  readonly authorization: string | undefined
+  readonly cookie: string | undefined
+  readonly body: string
+}
+
+interface RecordingServer {
+  readonly url: string
+  readonly received: ReadonlyArray<Received>
+}
+
+const recordingServer = (respond: (request: Received, response: http.ServerResponse, self: string) => void) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly server: http.Server; readonly recording: RecordingServer }>((resume) => {
+      const received: Array<Received> = []
+      const recording = { url: "", received }
+      const server = http.createServer((request, response) => {
+        const chunks: Array<Buffer> = []
+        request.on("data", (chunk: Buffer) => chunks.push(chunk))
+        request.on("end", () => {
+          const entry: Received = {
+            method: request.method ?? "",
+            path: request.url ?? "",
+            authorization: request.headers.authorization,
+            cookie: request.headers.cookie,
+            body: Buffer.concat(chunks).toString("utf8")
+          }
+          received.push(entry)
+          respond(entry, response, recording.url)
+        })
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address()
+        recording.url = typeof address === "object" && address !== null ? `http://127.0.0.1:${address.port}` : ""
+        resume(Effect.succeed({ server, recording }))
+      })
+    }),
+    ({ server }) =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+  ).pipe(Effect.map(({ recording }) => recording))
+
+const answerJson = (response: http.ServerResponse, status: number, body: unknown) => {
+  response.writeHead(status, { "content-type": "application/json" })
+  response.end(JSON.stringify(body))
+}
+
+const redirect = (response: http.ServerResponse, status: number, location: string) => {
+  response.writeHead(status, { location })
+  response.end()
+}
+
+// Lets I/O callbacks run: one turn of the event loop, not a wait for any amount of time.
+const eventLoopTurn = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
+// Waits (in turns of the event loop) for a fiber to sleep on the TestClock no further than `within` ahead, then
+// moves the clock to that moment.
+const advanceToNextSleep = (within: number) =>
+  Effect.gen(function* () {
+    for (let turn = 0; turn < 100_000; turn++) {
+      const now = yield* TestClock.currentTimeMillis
+      const due = Chunk.filter(yield* TestClock.sleeps(), (time) => time > now && time <= now + within)
+      if (Chunk.isNonEmpty(due)) {
+        yield* TestClock.setTime(Math.min(...due))
+        return
+      }
+      yield* eventLoopTurn
+    }
+    return yield* Effect.dieMessage("no fiber went to sleep")
+  })
+
+type Answer = 200 | 401 | 402 | 403 | 429 | 500 | 503 | "reset"
+
+// What the client should do with a sequence of answers, followed by a 200: how many requests it sends and whether it
+// succeeds.
+const expectedExchange = (method: "GET" | "POST", answers: ReadonlyArray<Answer>) => {
+  let next = 0
+  let requests = 0
+  let reauthenticated = false
+  const answer = (): Answer => {
+    requests += 1
+    return answers[next++] ?? 200
+  }
+  while (true) {
+    let current = answer()
+    if (current === 401) {
+      if (reauthenticated) {
+        return { requests, succeeds: false }
+      }
+      reauthenticated = true
+      current = answer()
+      if (current === 401) {
+        return { requests, succeeds: false }
+      }
+    }
+    if (current === 200) {
+      return { requests, succeeds: true }
+    }
+    if (current === 402 || current === 403 || method === "POST") {
+      return { requests, succeeds: false }
+    }
+  }
+}
+
+describe("OpenSolarClient", () => {
+  it.effect("sends the current token, the base URL and Accept: application/json with every request", () =>
+    provideWorld(
+      Effect.gen(function* () {
+        const client = yield* makeClient()
+
+        const org = yield* client.get("/api/orgs/1/").pipe(Effect.flatMap((response) => response.json))
+        const projects = yield* client.forOrg(1).get("projects/")
+        const again = yield* client.get("api/orgs/1/projects/")
+
+        const token = yield* currentToken
+        const log = yield* Effect.map(Simulator, (sim) => sim.requestLog).pipe(Effect.flatten)
+        expect(org).toMatchObject({ id: 1 })
+        expect(projects.status).toBe(200)
+        expect(again.status).toBe(200)
+        expect(projects.request.headers.accept).toBe("application/json")
+        expect(log.map((entry) => entry.path)).toEqual([
+          "/api/orgs/1/",
+          "/api/orgs/1/projects/",
+          "/api/orgs/1/projects/"
+        ])
+        for (const entry of log) {
+          expect(entry.tokenState).toBe("valid")
+          expect(Option.map(entry.token, Redacted.value)).toEqual(Option.some(BearerToken.value(token)))
+        }
+      })
+    )
+  )
+
+  it.effect("keeps an Accept header the caller set", () =>
+    provideWorld(
+      Effect.gen(function* () {
+        const client = yield* makeClient()
+
+        const response = yield* client.get("/api/orgs/1/", { headers: { accept: "text/plain" } })
+
+        expect(response.request.headers.accept).toBe("text/plain")
+      })
+    )
+  )
+
+  it.effect("recovers from a token revoked on the server with exactly one refresh", () =>
+    provideWorld(
+      Effect.gen(function* () {
+        const sim = yield* Simulator
+        const client = yield* makeClient()
+        yield* client.get("/api/orgs/1/")
+        const revoked = yield* currentToken
+        const recoveriesBefore = yield* counterValue(OpenSolarClient.tokenRecoveries)
+
+        yield* sim.revokeToken(revoked)
+        const response = yield* client.get("/api/orgs/1/")
+
+        const log = yield* logOf("org")
+        const fresh = yield* currentToken
+        expect(response.status).toBe(200)
+        expect(log.map((entry) => entry.tokenState)).toEqual(["valid", "revoked", "valid"])
+        expect(BearerToken.equals(fresh, revoked)).toBe(false)
+        expect(yield* counterValue(OpenSolarClient.tokenRecoveries)).toBe(recoveriesBefore + 1)
+      })
+    )
+  )
+
+  it.effect("fails with TokenRejected after exactly two requests when the fresh token is refused too", () =>
+    provideWorld(
+      Effect.gen(function* () {
+        const sim = yield* Simulator
+        const client = yield* makeClient()
+        const rejectionsBefore = yield* counterValue(OpenSolarClient.tokenRejections)
+        yield* sim.injectFault({ endpoint: "org", times: 2, fault: Fault.Status({ status: 401 }) })
+
+        const error = yield* Effect.flip(client.get("/api/orgs/1/"))
+
+        const log = yield* logOf("org")
+        expect(error._tag).toBe("TokenRejected")
+        expect(error.message).toContain("/api/orgs/1/")
+        expect(log).toHaveLength(2)
+        expect(Redacted.value(Option.getOrThrow(log[0]!.token))).not.toBe(
+          Redacted.value(Option.getOrThrow(log[1]!.token))
+        )
+        expect(yield* counterValue(OpenSolarClient.tokenRejections)).toBe(rejectionsBefore + 1)
+      })
+    )
+  )
+
+  it.effect("concurrent requests answered 401 on the same token share one refresh", () =>
+    provideWorld(
+      Effect.gen(function* () {
+        const sim = yield* Simulator
+        const client = yield* makeClient()
+        yield* client.get("/api/orgs/1/")
+        yield* sim.revokeToken(yield* currentToken)
+        yield* sim.clearLog
+
+        const responses = yield* Effect.forEach(Array.from({ length: 20 }), () => client.get("/api/orgs/1/projects/"), {
+          concurrency: "unbounded"
+        })
+
+        const tokens = new Set(
+          (yield* logOf("projects")).flatMap((entry) => Option.toArray(entry.token)).map(Redacted.value)
+        )
+        expect(responses.every((response) => response.status === 200)).toBe(true)
+        expect(tokens.size).toBe(2)
+      })
+    )
+  )
+
+  it.effect("does not resend a streamed body after a 401, and invalidates the token for the next request", () =>
+    provideWorld(
+      Effect.gen(function* () {
+        const sim = yield* Simulator
+        const client = yield* makeClient()
+        yield* sim.injectFault({ endpoint: "projects", fault: Fault.Status({ status: 401 }) })
+
+        const error = yield* client
+          .execute(
+            HttpClientRequest.post("/api/orgs/1/projects/").pipe(
+              HttpClientRequest.bodyStream(Stream.make(new TextEncoder().encode("{}")), {
+                contentType: "application/json"
+              })
+            )
+          )
+          .pipe(Effect.flip)
+        const next = yield* client.get("/api/orgs/1/projects/")
+
+        const log = yield* logOf("projects")
+        expect(error._tag).toBe("TokenRejected")
+        expect(next.status).toBe(200)
+        expect(log.map((entry) => entry.method)).toEqual(["POST", "GET"])
+        expect(Redacted.value(Option.getOrThrow(log[0]!.token))).not.toBe(
+          Redacted.value(Option.getOrThrow(log[1]!.token))
+        )
+      })
+    )
+  )
+
+  describe("the token goes to the OpenSolar origin only", () => {
+    it.scoped("refuses a request to another origin before sending it", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const sim = yield* Simulator
+          const elsewhere = yield* recordingServer((_, response) => answerJson(response, 200, {}))
+          const client = yield* makeClient()
+          const port = new URL(sim.url).port
+          const foreign = [
+            `${elsewhere.url}/steal`,
+            `http://localhost:${port}/api/orgs/1/`,
+            `https://127.0.0.1:${port}/api/orgs/1/`,
+            `http://user:secret@127.0.0.1:${port}/api/orgs/1/`,
+            "file:///etc/passwd"
+          ]
+
+          const errors = yield* Effect.forEach(foreign, (url) => Effect.flip(client.get(url)))
+          const viaOrg = yield* Effect.flip(client.forOrg(1).post(`${elsewhere.url}/steal`))
+
+          expect(errors.map((error) => error._tag)).toEqual(Array(foreign.length).fill("UnsafeRequest"))
+          expect(viaOrg._tag).toBe("UnsafeRequest")
+          expect(errors[0]!.message).toContain(`GET ${elsewhere.url}/steal was refused before sending`)
+          expect(errors[0]!.message).toContain(sim.url)
+          expect(errors[3]!.message).not.toContain("secret")
+          expect(elsewhere.received).toEqual([])
+          expect(yield* sim.requestLog).toEqual([])
+        })
+      )
+    )
+
+    it.scoped("accepts absolute URLs on the OpenSolar origin, as in pagination links", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const sim = yield* Simulator
+          const client = yield* makeClient()
+
+          const response = yield* client.get(`${sim.url}/api/orgs/1/projects/`)
+
+          expect(response.status).toBe(200)
+        })
+      )
+    )
+
+    it.scoped("keeps relative URLs that look like other hosts on the OpenSolar origin", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const elsewhere = yield* recordingServer((_, response) => answerJson(response, 200, {}))
+          const client = yield* makeClient()
+          const host = new URL(elsewhere.url).host
+
+          const responses = yield* Effect.forEach([`@${host}/x`, `//${host}/x`], (url) => client.get(url))
+
+          expect(responses.map((response) => response.status)).toEqual([404, 404])
+          expect(elsewhere.received).toEqual([])
+        })
+      )
+    )
+
+    // The simulator's faults carry no Location header, so a small redirecting server on loopback stands in as the
+    // OpenSolar origin here; a second one plays the foreign origin.
+    it.scoped("follows redirects without ever sending the token to another origin", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const elsewhere = yield* recordingServer((request, response, self) => {
+            if (request.path === "/bounce") {
+              return redirect(response, 302, home.url.length > 0 ? `${home.url}/final` : self)
+            }
+            return answerJson(response, 200, { at: "elsewhere", path: request.path })
+          })
+          const home: RecordingServer = yield* recordingServer((request, response, self) => {
+            switch (request.path) {
+              case "/away":
+                return redirect(response, 302, `${elsewhere.url}/landing`)
+              case "/away-and-back":
+                return redirect(response, 307, `${elsewhere.url}/bounce`)
+              case "/home":
+                return redirect(response, 308, "/final")
+              case "/see-other":
+                return redirect(response, 303, `${self}/final`)
+              case "/loop":
+                return redirect(response, 302, "/loop")
+              default:
+                return answerJson(response, 200, { at: "home", path: request.path, method: request.method })
+            }
+          })
+          const client = yield* makeClient({ baseUrl: home.url })
+          const token = yield* Effect.flatMap(TokenRef.TokenRef, (tokenRef) => tokenRef.get)
+          const bearer = `Bearer ${BearerToken.value(token)}`
+
+          const away = yield* client.get("/away", { headers: { cookie: "session=1" } })
+          const awayAndBack = yield* client.put("/away-and-back", { body: HttpBody.text("moved") })
+          const home308 = yield* client.get("/home")
+          const seeOther = yield* client.post("/see-other")
+          const loop = yield* client.get("/loop")
+
+          expect(away.status).toBe(200)
+          expect(yield* away.json).toMatchObject({ at: "elsewhere", path: "/landing" })
+          expect(yield* awayAndBack.json).toMatchObject({ at: "home", path: "/final", method: "PUT" })
+          expect(yield* home308.json).toMatchObject({ at: "home", path: "/final" })
+          expect(yield* seeOther.json).toMatchObject({ at: "home", path: "/final", method: "GET" })
+          expect(loop.status).toBe(302)
+          expect(elsewhere.received.map((request) => request.path)).toEqual(["/landing", "/bounce"])
+          expect(elsewhere.received.every((request) => request.authorization === undefined)).toBe(true)
+          expect(elsewhere.received.every((request) => request.cookie === undefined)).toBe(true)
+          expect(home.received.map((request) => [request.path, request.authorization === bearer])).toEqual([
+            ["/away", true],
+            ["/away-and-back", true],
+            ["/final", false],
+            ["/home", true],
+            ["/final", true],
+            ["/see-other", true],
+            ["/final", true],
+            ["/loop", true],
+            ["/loop", true],
+            ["/loop", true],
+            ["/loop", true],
+            ["/loop", true],
+            ["/loop", true]
+          ])
+        })
+      )
+    )
+
+    it.scoped("does not treat a 401 from another origin as a rejected token", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const elsewhere = yield* recordingServer((_, response) => answerJson(response, 401, { detail: "no" }))
+          const home = yield* recordingServer((_, response) => redirect(response, 302, `${elsewhere.url}/private`))
+          const client = yield* makeClient({ baseUrl: home.url })
+          const tokenRef = yield* TokenRef.TokenRef
+          const before = yield* tokenRef.get
+
+          const lenient = yield* client.get("/go")
+          const strict = yield* Effect.flip(client.filterStatusOk.get("/go"))
+
+          expect(lenient.status).toBe(401)
+          expect(strict._tag).toBe("ResponseError")
+          expect(BearerToken.equals(yield* tokenRef.get, before)).toBe(true)
+          expect(home.received).toHaveLength(2)
+        })
+      )
+    )
+  })
+
+  describe("statuses and retries", () => {
+    it.effect("returns every status but 401 as a response, and retries none of them", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const sim = yield* Simulator
+          const client = yield* makeClient()
+          yield* sim.injectFault({ endpoint: "org", fault: Fault.Status({ status: 503 }) })
+
+          const response = yield* client.get("/api/orgs/1/")
+
+          expect(response.status).toBe(503)
+          expect(yield* logOf("org")).toHaveLength(1)
+        })
+      )
+    )
+
+    it.effect("filterStatusOk maps 402, 403, 429 and 5xx to AuthError and other failures to ResponseError", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const sim = yield* Simulator
+          const strict = (yield* makeClient({ retryPolicy: RetryPolicy.make({ maxElapsed: 0 }) })).filterStatusOk
+          const answer = (status: number) =>
+            Effect.zipRight(
+              sim.injectFault({ endpoint: "org", fault: Fault.Status({ status, retryAfter: 3 }) }),
+              Effect.flip(strict.get("/api/orgs/1/"))
+            )
+
+          const errors = yield* Effect.forEach([402, 403, 429, 500, 503, 404, 400], answer)
+          const forbidden = yield* Effect.flip(strict.get("/api/orgs/2/"))
+
+          expect(errors.map((error) => error._tag)).toEqual([
+            "ApiAccessNotEnabled",
+            "Forbidden",
+            "RateLimited",
+            "ServerError",
+            "ServerError",
+            "ResponseError",
+            "ResponseError"
+          ])
+          expect(errors[2]).toMatchObject({ retryAfterMillis: 3000 })
+          expect(forbidden._tag).toBe("Forbidden")
+          expect(OpenSolarClient.checkStatus).toBeTypeOf("function")
+        })
+      )
+    )
+
+    it.effect("checkStatus judges a response of the lenient client", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const sim = yield* Simulator
+          const client = yield* makeClient()
+          yield* sim.injectFault({ endpoint: "org", fault: Fault.Status({ status: 402 }) })
+
+          const error = yield* client.get("/api/orgs/1/").pipe(Effect.flatMap(OpenSolarClient.checkStatus), Effect.flip)
+          const ok = yield* client.get("/api/orgs/1/").pipe(Effect.flatMap(OpenSolarClient.checkStatus))
+
+          expect(error._tag).toBe("ApiAccessNotEnabled")
+          expect(ok.status).toBe(200)
+        })
+      )
+    )
+
+    it.effect("retries transient answers to idempotent requests until one succeeds", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const sim = yield* Simulator
+          const strict = (yield* makeClient()).filterStatusOk
+          yield* sim.injectFault({ endpoint: "projects", fault: Fault.Status({ status: 503 }) })
+          yield* sim.injectFault({ endpoint: "projects", fault: Fault.ConnectionReset() })
+          yield* sim.injectFault({ endpoint: "projects", fault: Fault.Status({ status: 429 }) })
+
+          const response = yield* strict
+            .get("/api/orgs/1/projects/")
+            .pipe(Effect.flatMap(HttpClientResponse.schemaBodyJson(Schema.Array(Schema.Struct({ id: Schema.Number })))))
+
+          expect(response.length).toBeGreaterThan(0)
+          expect((yield* logOf("projects")).map((entry) => entry.status)).toEqual([503, 0, 429, 200])
+        })
+      )
+    )
+
+    it.effect("waits as long as Retry-After asks before retrying", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const sim = yield* Simulator
+          const strict = (yield* OpenSolarClient.make({ baseUrl: sim.url })).filterStatusOk
+          yield* sim.injectFault({ endpoint: "org", fault: Fault.Status({ status: 429, retryAfter: 7 }) })
+
+          const fiber = yield* Effect.fork(strict.get("/api/orgs/1/"))
+          yield* advanceToNextSleep(60_000)
+          const response = yield* Fiber.join(fiber)
+
+          const [throttled, retried] = yield* logOf("org")
+          expect(response.status).toBe(200)
+          expect(DateTime.distance(throttled!.time, retried!.time)).toBeGreaterThanOrEqual(7_000)
+        })
+      )
+    )
+
+    it.effect("never retries POST or PATCH", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const sim = yield* Simulator
+          const client = yield* makeClient()
+          yield* sim.injectFault({ endpoint: "projects", times: 4, fault: Fault.ConnectionReset() })
+          yield* sim.injectFault({ endpoint: "org", times: 4, fault: Fault.Status({ status: 503 }) })
+
+          const reset = yield* Effect.flip(client.post("/api/orgs/1/projects/"))
+          const patched = yield* Effect.flip(client.filterStatusOk.patch("/api/orgs/1/"))
+          const retried = yield* client.get("/api/orgs/1/projects/")
+
+          expect(reset._tag).toBe("TransportError")
+          expect(patched._tag).toBe("ServerError")
+          expect(retried.status).toBe(200)
+          expect((yield* logOf("projects")).map((entry) => entry.method)).toEqual(["POST", "GET", "GET", "GET", "GET"])
+          expect((yield* logOf("org")).map((entry) => entry.method)).toEqual(["PATCH"])
+        })
+      )
+    )
+
+    it.effect.prop(
+      "re-authenticates at most once per logical request, whatever the server answers; POST is never retried",
+      {
+        method: FastCheck.constantFrom<"GET" | "POST">("GET", "POST"),
+        answers: FastCheck.array(FastCheck.constantFrom<Answer>(200, 401, 402, 403, 429, 500, 503, "reset"), {
+          minLength: 1,
+          maxLength: 8
+        })
+      },
+      ({ method, answers }) =>
+        provideWorld(
+          Effect.gen(function* () {
+            const sim = yield* Simulator
+            const strict = (yield* makeClient()).filterStatusOk
+            yield* Effect.flatMap(TokenRef.TokenRef, (tokenRef) => tokenRef.get)
+            const refreshesBefore = (yield* logOf("refresh")).length
+            for (const answer of [...answers, 200 as const]) {
+              yield* sim.injectFault({
+                endpoint: "projects",
+                fault:
+                  answer === "reset"
+                    ? Fault.ConnectionReset()
+                    : Fault.Status({ status: answer, body: answer === 200 ? { count: 0, results: [] } : undefined })
+              })
+            }
+
+            const exit = yield* Effect.exit(strict.execute(HttpClientRequest.make(method)("/api/orgs/1/projects/")))
+
+            const sent = yield* logOf("projects")
+            const expected = expectedExchange(method, answers)
+            const tokens = new Set(sent.flatMap((entry) => Option.toArray(entry.token)).map(Redacted.value))
+            expect(sent.map((entry) => entry.method)).toEqual(Array(expected.requests).fill(method))
+            expect(Exit.isSuccess(exit)).toBe(expected.succeeds)
+            expect(tokens.size).toBeLessThanOrEqual(answers.includes(401) ? 2 : 1)
+            expect((yield* logOf("refresh")).length - refreshesBefore).toBeLessThanOrEqual(1)
+          })
+        ),
+      { fastCheck: { numRuns: 100 } }
+    )
+  })
+
+  describe("observability", () => {
+    it.effect("records a span per request with method, URL, status and fingerprint, never the token", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const spans: Array<Tracer.Span> = []
+          const recording = yield* Effect.map(Effect.tracer, (tracer) =>
+            Tracer.make({
+              span: (...args) => {
+                const span = tracer.span(...args)
+                spans.push(span)
+                return span
+              },
+              context: tracer.context
+            })
+          )
+          const sim = yield* Simulator
+          const client = yield* makeClient()
+          yield* client.get("/api/orgs/1/")
+          yield* sim.revokeToken(yield* currentToken)
+
+          yield* client.get("/api/orgs/1/projects/?page=1").pipe(Effect.withTracer(recording))
+
+          const token = BearerToken.value(yield* currentToken)
+          const outer = spans.find((span) => span.name === "OpenSolarClient GET")!
+          expect(Object.fromEntries(outer.attributes)).toMatchObject({
+            "http.request.method": "GET",
+            "url.full": `${sim.url}/api/orgs/1/projects/`,
+            "http.response.status_code": 200,
+            "opensolar.token.fingerprint": BearerToken.fingerprint(yield* currentToken),
+            "opensolar.reauthenticated": true,
+            "opensolar.attempts": 1
+          })
+          const hops = spans.filter((span) => span.name === "http.client GET")
+          expect(hops).toHaveLength(2)
+          expect(yield* FiberRef.get(Headers.currentRedactedNames)).toContain("authorization")
+          for (const hop of hops) {
+            expect(String(hop.attributes.get("http.request.header.authorization"))).toBe("<redacted>")
+          }
+          for (const span of spans) {
+            for (const value of span.attributes.values()) {
+              expect(String(value)).not.toContain(token)
+            }
+          }
+        })
+      )
+    )
+
+    it.scoped("never logs the token, and says when a redirect drops it", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const lines: Array<string> = []
+          const capture = Logger.make(({ message, annotations }) => {
+            lines.push(Inspectable.format({ message, annotations: Object.fromEntries(annotations) }))
+          })
+          const elsewhere = yield* recordingServer((_, response) => answerJson(response, 200, {}))
+          const home = yield* recordingServer((_, response) => redirect(response, 302, `${elsewhere.url}/landing`))
+          const client = yield* makeClient({ baseUrl: home.url })
+
+          const response = yield* client.get("/away").pipe(
+            Effect.tap((response) => Effect.logDebug("answered", response.request, response.request.headers)),
+            Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
+            Logger.withMinimumLogLevel(LogLevel.All)
+          )
+
+          const token = BearerToken.value(yield* currentToken)
+          expect(response.status).toBe(200)
+          expect(lines.join("\n")).toContain("A redirect leaves the OpenSolar origin")
+          expect(lines.join("\n")).toContain(`${elsewhere.url}/landing`)
+          expect(lines.join("\n")).not.toContain(token)
+          expect(Inspectable.format(home.received.length > 0 ? response.request : undefined)).not.toContain(token)
+        })
+      )
+    )
+  })
+
+  describe("organisations", () => {
+    it.effect("forOrg resolves relative URLs under /api/orgs/{orgId}/", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const client = yield* makeClient()
+          const layerClient = yield* OpenSolarClient.forOrg(1).pipe(
+            Effect.provideService(OpenSolarClient.OpenSolarClient, client)
+          )
+
+          yield* client.forOrg(1).get("")
+          yield* client.forOrg(1).get("/projects/")
+          yield* layerClient.filterStatusOk.get("projects/")
+
+          expect(
+            (yield* Effect.flatten(Effect.map(Simulator, (sim) => sim.requestLog))).map((entry) => entry.path)
+          ).toEqual(["/api/orgs/1/", "/api/orgs/1/projects/", "/api/orgs/1/projects/"])
+        })
+      )
+    )
+
+    it.effect("forOrg with an id that is not a positive integer fails each request with ConfigurationError", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const client = yield* makeClient()
+
+          const errors = yield* Effect.forEach([0, -1, 1.5, Number.NaN], (orgId) =>
+            Effect.flip(client.forOrg(orgId).get("projects/"))
+          )
+
+          expect(errors.map((error) => error._tag)).toEqual(Array(4).fill("ConfigurationError"))
+          expect(errors[0]!.message).toContain("forOrg was given 0")
+          expect(yield* Effect.flatten(Effect.map(Simulator, (sim) => sim.requestLog))).toEqual([])
+        })
+      )
+    )
+  })
+
+  describe("configuration", () => {
+    it.effect("refuses a base URL that is not https off loopback, and nonsensical limits", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const errors = yield* Effect.forEach(
+            [
+              { baseUrl: "http://api.opensolar.com" },
+              { baseUrl: "not a url" },
+              { maxRedirects: -1 },
+              { timeout: "soon" as never }
+            ] satisfies Array<OpenSolarClient.Options>,
+            (options) => Effect.flip(OpenSolarClient.make(options))
+          )
+
+          expect(errors.map((error) => error._tag)).toEqual(Array(4).fill("ConfigurationError"))
+          expect(errors[0]!.message).toContain("https://api.opensolar.com")
+          expect(errors.map((error) => error.variables)).toEqual([
+            ["baseUrl"],
+            ["baseUrl"],
+            ["maxRedirects"],
+            ["timeout"]
+          ])
+        })
+      )
+    )
+  })
+})

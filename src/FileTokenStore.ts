@@ -1,0 +1,211 @@
+/**
+ * A token store in a JSON file, for command-line tools and single machines: a restarted program finds its
+ * grant and does not log in again.
+ *
+ * The file holds `{ "version": 1, "grants": { "<base URL>|<user>|<org>": <grant> } }`, so several accounts
+ * share it without mixing. It is readable by its owner only (directory `0700`, file `0600`), and each save
+ * writes a temporary file beside it and renames it over the old one, so a crash never leaves half a file. A
+ * file that is missing, unreadable, corrupt or of another version is ignored and replaced on the next save.
+ *
+ * Node-specific: the layers run over the platform's `FileSystem` and `Path`, which `layerNode` takes from
+ * `@effect/platform-node`.
+ *
+ * @since 0.1.0
+ */
+import { randomUUID } from "node:crypto"
+import * as Os from "node:os"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import { Config, Effect, Layer, Option, Schema } from "effect"
+import * as internal from "./internal/tokenStore.js"
+import * as TokenGrant from "./TokenGrant.js"
+import * as TokenStore from "./TokenStore.js"
+
+/**
+ * Options of {@link layer}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The file. A relative path is taken from the working directory. @default {@link defaultPath} */
+  readonly path?: string | undefined
+}
+
+/**
+ * The file's format: a version, and each grant in its JSON form under its store key. Entries are checked one
+ * by one, so an entry this version cannot read does not hide the others.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const TokenFile = Schema.Struct({
+  version: Schema.Literal(1),
+  grants: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+})
+
+/**
+ * The default file: `$XDG_CONFIG_HOME/opensolar-auth/tokens.json`, or `~/.config/opensolar-auth/tokens.json`
+ * when `XDG_CONFIG_HOME` is unset or not an absolute path.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const defaultPath: Effect.Effect<string, never, Path.Path> = Effect.gen(function* () {
+  const path = yield* Path.Path
+  const configHome = yield* setting("XDG_CONFIG_HOME")
+  const home = yield* setting("HOME")
+  const base = Option.getOrElse(
+    Option.filter(configHome, (directory) => path.isAbsolute(directory)),
+    () =>
+      path.join(
+        Option.getOrElse(home, () => Os.homedir()),
+        ".config"
+      )
+  )
+  return path.join(base, "opensolar-auth", "tokens.json")
+})
+
+const setting = (name: string) =>
+  Config.option(Config.nonEmptyString(name)).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+
+// Every store on the same file in this process writes through one lock, and refreshes one key at a time.
+const fileLocks = internal.makeKeyedLock()
+const refreshLocks = internal.makeKeyedLock()
+
+const decodeFile = Schema.decodeUnknown(Schema.parseJson(TokenFile))
+const decodeGrant = Schema.decodeUnknown(TokenGrant.TokenGrant)
+const encodeGrant = Schema.encode(TokenGrant.TokenGrant)
+
+/**
+ * Makes a store over the file at `options.path`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<TokenStore.Service, never, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const file = path.resolve(options.path ?? (yield* defaultPath))
+    const directory = path.dirname(file)
+
+    const ignore = (why: string) =>
+      Effect.as(
+        Effect.logDebug(`FileTokenStore: ignoring ${file}: ${why}; the next save replaces it`),
+        Option.none<typeof TokenFile.Type>()
+      )
+
+    // Parse errors are not passed on: they may quote a stored token.
+    const read: Effect.Effect<Option.Option<typeof TokenFile.Type>> = fs.readFileString(file).pipe(
+      Effect.flatMap((text) =>
+        decodeFile(text).pipe(
+          Effect.map(Option.some),
+          Effect.catchAll(() => ignore("it is not a version 1 token file"))
+        )
+      ),
+      Effect.catchAll((error) =>
+        error._tag === "SystemError" && error.reason === "NotFound" ? Effect.succeedNone : ignore(error.message)
+      )
+    )
+
+    const write = (contents: typeof TokenFile.Type) =>
+      Effect.gen(function* () {
+        yield* fs.makeDirectory(directory, { recursive: true, mode: 0o700 })
+        const temporary = path.join(directory, `.${path.basename(file)}.${process.pid}.${randomUUID()}.tmp`)
+        yield* Effect.gen(function* () {
+          yield* fs.writeFileString(temporary, `${JSON.stringify(contents, null, 2)}\n`, { flag: "wx", mode: 0o600 })
+          yield* fs.chmod(temporary, 0o600)
+          yield* fs.rename(temporary, file)
+        }).pipe(Effect.tapError(() => Effect.ignore(fs.remove(temporary))))
+      })
+
+    // TODO: lock the file across processes — two processes saving at the same moment can each write the
+    // grants they read, and one of them loses the other's newly saved entry (its own entries are safe).
+    const modify = (
+      operation: "save" | "remove",
+      f: (grants: Readonly<Record<string, unknown>>) => Record<string, unknown>
+    ): Effect.Effect<void, TokenStore.TokenStoreError> =>
+      fileLocks.withLock(
+        file,
+        Effect.gen(function* () {
+          const current = yield* read
+          const grants = Option.match(current, { onNone: () => ({}), onSome: (contents) => contents.grants })
+          yield* write({ version: 1, grants: f(grants) })
+        }).pipe(
+          Effect.mapError((error) => new TokenStore.TokenStoreError({ operation, reason: `${file}: ${error.message}` }))
+        )
+      )
+
+    const load = (key: TokenStore.StoreKey) =>
+      Effect.gen(function* () {
+        const contents = yield* read
+        const entry = Option.flatMap(contents, ({ grants }) => Option.fromNullable(grants[TokenStore.keyToString(key)]))
+        if (Option.isNone(entry)) {
+          return Option.none()
+        }
+        return yield* decodeGrant(entry.value).pipe(
+          Effect.map(Option.some),
+          Effect.catchAll(() =>
+            Effect.as(
+              Effect.logDebug(`FileTokenStore: ignoring the unreadable entry for ${TokenStore.keyToString(key)}`),
+              Option.none()
+            )
+          )
+        )
+      })
+
+    const save = (key: TokenStore.StoreKey, grant: TokenGrant.TokenGrant) =>
+      encodeGrant(grant).pipe(
+        Effect.mapError(
+          () => new TokenStore.TokenStoreError({ operation: "save", reason: "the grant could not be encoded" })
+        ),
+        Effect.flatMap((encoded) => modify("save", (grants) => ({ ...grants, [TokenStore.keyToString(key)]: encoded })))
+      )
+
+    const remove = (key: TokenStore.StoreKey) =>
+      modify("remove", (grants) => {
+        const { [TokenStore.keyToString(key)]: _removed, ...rest } = grants
+        return rest
+      })
+
+    // TODO: make refreshes single-flight across processes too (a lock file) — today two processes sharing
+    // the file may each log in once at the same moment; both grants are valid, the last one saved is kept.
+    const exclusive = <A, E, R>(key: TokenStore.StoreKey, refresh: Effect.Effect<A, E, R>) =>
+      refreshLocks.withLock(`${file}\u0000${TokenStore.keyToString(key)}`, refresh)
+
+    return { load, save, remove, exclusive } satisfies TokenStore.Service
+  })
+
+/**
+ * A store in a file, over the platform's `FileSystem` and `Path`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options = {}
+): Layer.Layer<TokenStore.TokenStore, never, FileSystem.FileSystem | Path.Path> =>
+  Layer.effect(TokenStore.TokenStore, make(options))
+
+/**
+ * A store in a file, on Node's file system.
+ *
+ * @since 0.1.0
+ * @category layers
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { FileTokenStore, TokenRef } from "effect-opensolar-auth"
+ *
+ * const Tokens = TokenRef.layer({
+ *   storeKey: { baseUrl: "https://api.opensolar.com", subject: "arnie@illbeback.com" }
+ * }).pipe(Layer.provide(FileTokenStore.layerNode()))
+ * ```
+ */
+export const layerNode = (options: Options = {}): Layer.Layer<TokenStore.TokenStore> =>
+  layer(options).pipe(Layer.provide(Layer.merge(NodeFileSystem.layer, NodePath.layer)))

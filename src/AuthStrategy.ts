@@ -2,23 +2,32 @@
  * How a token grant is obtained: by password, by password and two-factor code, by refreshing the current
  * session, from a machine user's fixed token, or by falling back from one to another.
  *
+ * Strategies are values: combine them with {@link orElse}, {@link retry} and {@link timeout}, then hand one
+ * to {@link layer}. A strategy's type names the errors it can still fail with and the services it needs.
+ *
  * @since 0.1.0
  */
-import type { Effect, Option } from "effect"
-import { Context } from "effect"
-import type * as AuthError from "./AuthError.js"
-import type * as TokenGrant from "./TokenGrant.js"
+import type { Predicate, Schedule } from "effect"
+import { Clock, Context, DateTime, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { constTrue, dual } from "effect/Function"
+import * as AuthError from "./AuthError.js"
+import type * as BearerToken from "./BearerToken.js"
+import * as MfaCodeSource from "./MfaCodeSource.js"
+import { OpenSolarApi, toGrant } from "./OpenSolarApi.js"
+import * as OpenSolarConfig from "./OpenSolarConfig.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+import * as TokenGrant from "./TokenGrant.js"
 
 /**
  * A way to obtain a grant. `authenticate` receives the current grant, if any, and yields a new one or fails
- * with `E`, which says exactly which errors remain possible.
+ * with `E`, which says exactly which errors remain possible; `R` is what it needs, such as `OpenSolarApi`.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Strategy<out E = AuthError.AuthError> {
+export interface Strategy<out E = AuthError.AuthError, out R = never> {
   readonly name: string
-  readonly authenticate: (current: Option.Option<TokenGrant.TokenGrant>) => Effect.Effect<TokenGrant.TokenGrant, E>
+  readonly authenticate: (current: Option.Option<TokenGrant.TokenGrant>) => Effect.Effect<TokenGrant.TokenGrant, E, R>
 }
 
 /**
@@ -28,3 +37,456 @@ export interface Strategy<out E = AuthError.AuthError> {
  * @category tags
  */
 export class AuthStrategy extends Context.Tag("effect-opensolar-auth/AuthStrategy")<AuthStrategy, Strategy>() {}
+
+/**
+ * Whether a value is a {@link Strategy}.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isStrategy = (u: unknown): u is Strategy<unknown, unknown> =>
+  typeof u === "object" &&
+  u !== null &&
+  "name" in u &&
+  typeof u.name === "string" &&
+  "authenticate" in u &&
+  typeof u.authenticate === "function"
+
+/**
+ * Makes a strategy from a name and a function, recording one span per attempt: the strategy's name, the
+ * outcome and the obtained token's fingerprint (never the token).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <E, R>(
+  name: string,
+  authenticate: (current: Option.Option<TokenGrant.TokenGrant>) => Effect.Effect<TokenGrant.TokenGrant, E, R>
+): Strategy<E, R> => ({
+  name,
+  authenticate: (current) =>
+    authenticate(current).pipe(
+      Effect.tapBoth({
+        onSuccess: (grant) =>
+          Effect.annotateCurrentSpan({
+            "opensolar.auth.outcome": "success",
+            "opensolar.token.fingerprint": grant.fingerprint
+          }),
+        onFailure: (error) =>
+          Effect.annotateCurrentSpan({ "opensolar.auth.outcome": "failure", "opensolar.auth.error": errorName(error) })
+      }),
+      Effect.withSpan("AuthStrategy.authenticate", { attributes: { "opensolar.auth.strategy": name } })
+    )
+})
+
+const errorName = (error: unknown): string =>
+  typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"
+    ? error._tag
+    : "unknown"
+
+/**
+ * Options of {@link password}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PasswordOptions {
+  /** The account's email address. */
+  readonly username: string
+  readonly password: Redacted.Redacted<string> | string
+  /** How long a token lives after issue. @default TokenGrant.standardLifetime (7 days) */
+  readonly lifetime?: Duration.DurationInput | undefined
+}
+
+const redact = (secret: Redacted.Redacted<string> | string): Redacted.Redacted<string> =>
+  Redacted.isRedacted(secret) ? secret : Redacted.make(secret)
+
+/**
+ * Logs in with email and password (`POST /api-token-auth/`). Grants carry `strategy: "password"`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const password = (options: PasswordOptions): Strategy<AuthError.ApiError, OpenSolarApi> => {
+  const secret = redact(options.password)
+  return make("password", () =>
+    Effect.gen(function* () {
+      const api = yield* OpenSolarApi
+      const response = yield* api.login({ username: options.username, password: secret })
+      return yield* toGrant(response, { strategy: "password", lifetime: options.lifetime })
+    })
+  )
+}
+
+/**
+ * Options of {@link passwordWithMfa}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PasswordWithMfaOptions extends PasswordOptions {
+  /** Where the two-factor codes come from. */
+  readonly mfa: MfaCodeSource.MfaCodeSource
+}
+
+/**
+ * Logs in with email, password and a two-factor code asked of `mfa` afresh for every attempt. A refused
+ * code is followed by one more attempt with the source's `afterRejection` code (a TOTP source's next step,
+ * for a clock that lags the API's); a fixed code is never retried. Grants carry `strategy: "password-mfa"`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const passwordWithMfa = (
+  options: PasswordWithMfaOptions
+): Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable, OpenSolarApi> => {
+  const secret = redact(options.password)
+  return make("password-mfa", () =>
+    Effect.gen(function* () {
+      const api = yield* OpenSolarApi
+      const login = (mfaCode: Redacted.Redacted<string>) =>
+        api.login({ username: options.username, password: secret, mfaCode })
+
+      const response = yield* options.mfa.next.pipe(
+        Effect.flatMap(login),
+        Effect.catchTag("InvalidMfaCode", (refused) =>
+          Option.match(options.mfa.afterRejection, {
+            onNone: () => Effect.fail(refused),
+            onSome: (code) =>
+              Effect.logDebug("the two-factor code was refused; trying the next one once").pipe(
+                Effect.zipRight(Effect.flatMap(code, login))
+              )
+          })
+        )
+      )
+
+      return yield* toGrant(response, { strategy: "password-mfa", lifetime: options.lifetime })
+    })
+  )
+}
+
+/**
+ * Options of {@link sessionRefresh}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SessionRefreshOptions {
+  /** The organisation the answer is scoped to (`?org_id=`). @default none */
+  readonly orgId?: number | undefined
+  /** How long a newly issued token lives. @default TokenGrant.standardLifetime (7 days) */
+  readonly lifetime?: Duration.DurationInput | undefined
+}
+
+/**
+ * Refreshes the current session (`GET /api/fetch_token/`) with the current grant's token. Fails with
+ * `TokenRejected` when there is no current grant (without a request) or the API refuses the token. When the
+ * API answers with the same token string, the grant keeps its original issue and expiry times. Grants carry
+ * `strategy: "session-refresh"`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const sessionRefresh = (options: SessionRefreshOptions = {}): Strategy<AuthError.ApiError, OpenSolarApi> =>
+  make("session-refresh", (current) =>
+    Effect.gen(function* () {
+      const api = yield* OpenSolarApi
+      if (Option.isNone(current)) {
+        const query = options.orgId === undefined ? "" : `?org_id=${options.orgId}`
+        return yield* new AuthError.TokenRejected({ method: "GET", url: `${api.baseUrl}/api/fetch_token/${query}` })
+      }
+
+      const response = yield* api.fetchToken({ token: current.value.token, orgId: options.orgId })
+      const grant = yield* toGrant(response, { strategy: "session-refresh", lifetime: options.lifetime })
+      return TokenGrant.continueFrom(current, grant)
+    })
+  )
+
+/**
+ * What is known about a machine user's token, recorded in its grants.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MachineUserMetadata {
+  readonly user?: TokenGrant.GrantUser | undefined
+  readonly org?: TokenGrant.GrantOrg | undefined
+  readonly orgs?: ReadonlyArray<TokenGrant.GrantOrg> | undefined
+}
+
+/**
+ * A machine user's fixed token: it never expires (`expiresAt` is `None`) and obtaining it sends no request.
+ * Only an OpenSolar {@link BearerToken.BearerToken} is accepted — a Nearmap imagery token does not compile.
+ * Grants carry `strategy: "machine-user"`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const machineUser = (token: BearerToken.BearerToken, metadata: MachineUserMetadata = {}): Strategy<never> =>
+  make("machine-user", (current) =>
+    Effect.map(Clock.currentTimeMillis, (now) =>
+      TokenGrant.continueFrom(
+        current,
+        new TokenGrant.TokenGrant({
+          token,
+          issuedAt: DateTime.unsafeMake(now),
+          expiresAt: Option.none(),
+          user: metadata.user ?? new TokenGrant.GrantUser({ isMachineUser: true }),
+          org: Option.fromNullable(metadata.org),
+          orgs:
+            metadata.orgs ??
+            Option.getOrElse(
+              Option.map(Option.fromNullable(metadata.org), (org) => [org]),
+              () => []
+            ),
+          strategy: "machine-user"
+        })
+      )
+    )
+  )
+
+type Tag<E> = E extends { readonly _tag: infer T extends string } ? T : never
+
+/**
+ * Tries `self`, and `that` when `self` fails with an error chosen by `options` (every error, without them).
+ * The errors of `self` that fall back leave the error type: falling back on `TokenRejected` from a
+ * `Strategy<TokenRejected | Forbidden>` to a `Strategy<InvalidCredentials>` gives a
+ * `Strategy<Forbidden | InvalidCredentials>`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ * @example
+ * ```ts
+ * import { AuthStrategy } from "effect-opensolar-auth"
+ *
+ * const strategy = AuthStrategy.orElse(
+ *   AuthStrategy.sessionRefresh(),
+ *   AuthStrategy.password({ username: "arnie@illbeback.com", password: "gettothechopper" }),
+ *   { on: ["TokenRejected"] }
+ * )
+ * ```
+ */
+export const orElse: {
+  <In, X extends In, E2, R2>(
+    that: Strategy<E2, R2>,
+    options: { readonly when: Predicate.Refinement<In, X> }
+  ): <E1 extends In, R1>(self: Strategy<E1, R1>) => Strategy<Exclude<E1, X> | E2, R1 | R2>
+  <const T extends string, E2, R2>(
+    that: Strategy<E2, R2>,
+    options: { readonly on: ReadonlyArray<T> }
+  ): <E1, R1>(self: Strategy<E1, R1>) => Strategy<Exclude<E1, { readonly _tag: T }> | E2, R1 | R2>
+  <In, E2, R2>(
+    that: Strategy<E2, R2>,
+    options: { readonly when: Predicate.Predicate<In> }
+  ): <E1 extends In, R1>(self: Strategy<E1, R1>) => Strategy<E1 | E2, R1 | R2>
+  <E2, R2>(that: Strategy<E2, R2>): <E1, R1>(self: Strategy<E1, R1>) => Strategy<E2, R1 | R2>
+  <E1, R1, X extends E1, E2, R2>(
+    self: Strategy<E1, R1>,
+    that: Strategy<E2, R2>,
+    options: { readonly when: Predicate.Refinement<NoInfer<E1>, X> }
+  ): Strategy<Exclude<E1, X> | E2, R1 | R2>
+  <E1, R1, E2, R2>(
+    self: Strategy<E1, R1>,
+    that: Strategy<E2, R2>,
+    options: { readonly when: Predicate.Predicate<NoInfer<E1>> }
+  ): Strategy<E1 | E2, R1 | R2>
+  <E1, R1, const T extends Tag<E1>, E2, R2>(
+    self: Strategy<E1, R1>,
+    that: Strategy<E2, R2>,
+    options: { readonly on: ReadonlyArray<T> }
+  ): Strategy<Exclude<E1, { readonly _tag: T }> | E2, R1 | R2>
+  <E1, R1, E2, R2>(self: Strategy<E1, R1>, that: Strategy<E2, R2>): Strategy<E2, R1 | R2>
+} = dual(
+  (args) => isStrategy(args[1]),
+  <E1, R1, E2, R2>(
+    self: Strategy<E1, R1>,
+    that: Strategy<E2, R2>,
+    options?: { readonly when: Predicate.Predicate<E1> } | { readonly on: ReadonlyArray<string> }
+  ): Strategy<E1 | E2, R1 | R2> => {
+    const fallsBack = fallbackPredicate(options)
+    return {
+      name: `${self.name} | ${that.name}`,
+      authenticate: (current) =>
+        self
+          .authenticate(current)
+          .pipe(
+            Effect.catchIf(fallsBack, (error) =>
+              Effect.logDebug(`${self.name} failed; falling back to ${that.name}`).pipe(
+                Effect.annotateLogs("error", errorName(error)),
+                Effect.zipRight(that.authenticate(current))
+              )
+            )
+          )
+    }
+  }
+)
+
+const fallbackPredicate = <E>(
+  options: { readonly when: Predicate.Predicate<E> } | { readonly on: ReadonlyArray<string> } | undefined
+): Predicate.Predicate<E> => {
+  if (options === undefined) {
+    return constTrue
+  }
+  if ("when" in options) {
+    return options.when
+  }
+  const tags = new Set(options.on)
+  return (error) => tags.has(errorName(error))
+}
+
+/**
+ * Tries a strategy again according to a retry policy ({@link RetryPolicy.default} unless given): transient
+ * errors are retried with backoff, credentials errors never.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const retry: {
+  (): <E extends AuthError.AuthError, R>(self: Strategy<E, R>) => Strategy<E, R>
+  <In, R2>(policy: Schedule.Schedule<unknown, In, R2>): <E extends In, R>(self: Strategy<E, R>) => Strategy<E, R | R2>
+  <E extends AuthError.AuthError, R>(self: Strategy<E, R>): Strategy<E, R>
+  <E, R, R2>(self: Strategy<E, R>, policy: Schedule.Schedule<unknown, NoInfer<E>, R2>): Strategy<E, R | R2>
+} = dual(
+  (args) => isStrategy(args[0]),
+  <E, R, R2>(
+    self: Strategy<E, R>,
+    policy: Schedule.Schedule<unknown, E, R2> = RetryPolicy.default as unknown as Schedule.Schedule<unknown, E>
+  ): Strategy<E, R | R2> => ({
+    name: self.name,
+    authenticate: (current) => Effect.retry(self.authenticate(current), policy)
+  })
+)
+
+/**
+ * Fails with `RequestTimeout` when a strategy has not obtained a grant within `duration`, interrupting it.
+ * The error's method is `AUTHENTICATE` and its URL the strategy's name.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const timeout: {
+  (duration: Duration.DurationInput): <E, R>(self: Strategy<E, R>) => Strategy<E | AuthError.RequestTimeout, R>
+  <E, R>(self: Strategy<E, R>, duration: Duration.DurationInput): Strategy<E | AuthError.RequestTimeout, R>
+} = dual(
+  2,
+  <E, R>(self: Strategy<E, R>, duration: Duration.DurationInput): Strategy<E | AuthError.RequestTimeout, R> => ({
+    name: self.name,
+    authenticate: (current) =>
+      Effect.timeoutFail(self.authenticate(current), {
+        duration,
+        onTimeout: () =>
+          new AuthError.RequestTimeout({
+            method: "AUTHENTICATE",
+            url: self.name,
+            timeoutMillis: Duration.toMillis(duration)
+          })
+      })
+  })
+)
+
+/**
+ * Options of {@link standard}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StandardOptions extends PasswordOptions {
+  /** Where two-factor codes come from, for accounts with two-factor authentication. @default none */
+  readonly mfa?: MfaCodeSource.MfaCodeSource | undefined
+  /** The organisation session refreshes are scoped to. @default none */
+  readonly orgId?: number | undefined
+}
+
+/**
+ * The usual way: the first grant by password (with a two-factor code when `mfa` is given), every later one
+ * by refreshing the session, and by password again when the API rejects the session (`TokenRejected`).
+ * Grants carry the name of the strategy that obtained them: `"session-refresh"`, `"password"` or
+ * `"password-mfa"`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ * @example
+ * ```ts
+ * import { AuthStrategy, MfaCodeSource } from "effect-opensolar-auth"
+ *
+ * const strategy = AuthStrategy.standard({
+ *   username: "arnie@illbeback.com",
+ *   password: "gettothechopper",
+ *   mfa: MfaCodeSource.totp("JBSWY3DPEHPK3PXP")
+ * })
+ * ```
+ */
+export const standard = (
+  options: StandardOptions
+): Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable, OpenSolarApi> => {
+  const login: Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable, OpenSolarApi> =
+    options.mfa === undefined
+      ? password(options)
+      : passwordWithMfa({
+          username: options.username,
+          password: options.password,
+          mfa: options.mfa,
+          lifetime: options.lifetime
+        })
+  const strategy = orElse(sessionRefresh({ orgId: options.orgId, lifetime: options.lifetime }), login, {
+    on: ["TokenRejected"]
+  })
+  return { name: "standard", authenticate: strategy.authenticate }
+}
+
+/**
+ * The strategy described by configuration read by {@link OpenSolarConfig}: a machine user's token when
+ * `OPENSOLAR_TOKEN` is set, otherwise {@link standard} with codes from the TOTP secret or the fixed code.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromSettings = (
+  settings: OpenSolarConfig.OpenSolarSettings
+): Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable, OpenSolarApi> => {
+  const credentials = settings.credentials
+  if (credentials._tag === "MachineUser") {
+    return machineUser(credentials.token)
+  }
+  return standard({
+    username: credentials.username,
+    password: credentials.password,
+    mfa: Option.getOrUndefined(
+      Option.map(credentials.mfa, (mfa) =>
+        mfa._tag === "Totp" ? MfaCodeSource.totp(mfa.secret) : MfaCodeSource.static(mfa.code)
+      )
+    ),
+    orgId: Option.getOrUndefined(settings.orgId),
+    lifetime: settings.lifetime
+  })
+}
+
+/**
+ * A strategy as the {@link AuthStrategy} service; the services it needs are taken from the layer's context.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <E extends AuthError.AuthError, R>(
+  strategy: Strategy<E, R>
+): Layer.Layer<AuthStrategy, never, R> =>
+  Layer.effect(
+    AuthStrategy,
+    Effect.map(Effect.context<R>(), (context) =>
+      AuthStrategy.of({
+        name: strategy.name,
+        authenticate: (current) => Effect.provide(strategy.authenticate(current), context)
+      })
+    )
+  )
+
+/**
+ * The {@link AuthStrategy} service chosen by configuration (see {@link fromSettings}), failing with one
+ * `ConfigurationError` that names the variables to set or remove when the configuration cannot work.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig: Layer.Layer<AuthStrategy, AuthError.ConfigurationError, OpenSolarApi> = Layer.unwrapEffect(
+  Effect.map(OpenSolarConfig.load, (settings) => layer(fromSettings(settings)))
+)

@@ -1,6 +1,18 @@
 /**
  * Runs the OpenSolar simulator as a standalone server: `npm run simulator -- --port 8787 --host 127.0.0.1`.
  *
+ * Besides the API it answers JSON control requests under `/__simulator`:
+ *
+ * - `POST users` `{"username", "password", "org_ids"?, "totp_secret"?, "is_machine_user"?}`, `POST orgs`
+ *   `{"name", "id"?, "api_access"?}`, `POST tokens` `{"username"}`
+ * - `POST revoke` `{"token"}` or `{"username"}`
+ * - `POST faults` `{"endpoint", "times"?, "fault": {"_tag": "Status", "status", "body"?, "retryAfter"?}}`, with
+ *   the other fault tags `Delay` (`"millis"`), `ConnectionReset`, `MalformedJson`, `HtmlBody` (`"status"?`);
+ *   `DELETE faults`
+ * - `GET clock`, `POST clock/advance` `{"duration": "7 days"}` or `{"seconds"}` or `{"millis"}`
+ * - `POST fetch-token-mode` `{"mode"}`, `POST response-shape` `{"user_shape"?, "org_info"?}`
+ * - `GET totp?username=...&steps=0`, `GET log`, `DELETE log`, `POST reset`
+ *
  * @since 0.1.0
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -55,7 +67,7 @@ try {
 
 const program = Effect.gen(function* () {
   const simulator = yield* Simulator
-  console.log(`OpenSolar simulator listening on ${simulator.url}`)
+  yield* Effect.sync(() => console.log(`OpenSolar simulator listening on ${simulator.url}`))
   return yield* Effect.never
 })
 

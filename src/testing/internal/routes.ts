@@ -34,8 +34,6 @@ type Handler = Effect.Effect<
 
 const controlPrefix = "/__simulator"
 
-// Responses
-
 const userUrl = (operations: Operations, id: number) => `${operations.url}/auth/users/${id}/`
 
 const orgUrl = (operations: Operations, id: number) => `${operations.url}/api/orgs/${id}/`
@@ -113,8 +111,6 @@ const htmlPage = (status: number) => {
 </html>
 `
 }
-
-// Shared steps
 
 const bearer = (request: HttpServerRequest.HttpServerRequest) => {
   const credentials = Drf.credentials(request)
@@ -215,8 +211,6 @@ const readBody = (
   request: HttpServerRequest.HttpServerRequest,
   f: (data: Record<string, unknown>) => Effect.Effect<HttpServerResponse.HttpServerResponse>
 ) => Effect.flatMap(Drf.body(request), Either.match({ onLeft: Effect.succeed, onRight: f }))
-
-// API endpoints
 
 const login = (operations: Operations): Handler =>
   Effect.gen(function* () {
@@ -363,8 +357,6 @@ const orgResource = (operations: Operations, render: (org: Model.OrgRecord) => u
         return Drf.json(render(access.org))
     }
   })
-
-// Control surface
 
 const EndpointSchema = Schema.Literal("login", "fetchToken", "machineUser", "org", "projects", "any")
 
@@ -585,8 +577,6 @@ const controlRoutes = (operations: Operations) =>
     HttpRouter.del(`${controlPrefix}/log`, Effect.as(operations.clearLog, ok)),
     HttpRouter.post(`${controlPrefix}/reset`, Effect.as(operations.reset, ok))
   )
-
-// Application
 
 /** @internal */
 export const make = (operations: Operations): Effect.Effect<HttpApp.Default> =>

@@ -1,0 +1,148 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import { accounts } from "../../src/testing/index.js"
+
+interface Running {
+  readonly child: ChildProcess
+  readonly url: string
+  readonly stdout: () => string
+  readonly exited: Promise<number | null>
+}
+
+/**
+ * `npm run simulator` goes through the `tsx` binary, which runs the script in a second process and relays
+ * signals with a 30 ms handshake that, on a loaded machine, ends in a forced kill; `node --import tsx` runs the
+ * script in the spawned process itself, so its exit code is the simulator's own.
+ */
+type Launcher = "tsx" | "node"
+
+const command = (launcher: Launcher): [string, ReadonlyArray<string>] =>
+  launcher === "tsx" ? ["node_modules/.bin/tsx", []] : [process.execPath, ["--import", "tsx"]]
+
+const run = (args: ReadonlyArray<string>, launcher: Launcher = "node") => {
+  const [executable, prefix] = command(launcher)
+  const child = spawn(executable, [...prefix, "src/testing/bin.ts", ...args], { stdio: ["ignore", "pipe", "pipe"] })
+  let stdout = ""
+  let stderr = ""
+  child.stdout!.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString("utf8")
+  })
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8")
+  })
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+  return { child, exited, stdout: () => stdout, stderr: () => stderr }
+}
+
+/** Starts the standalone simulator on an ephemeral port, and stops it with `signal` when the scope closes. */
+const start = (launcher: Launcher, signal: NodeJS.Signals) =>
+  Effect.acquireRelease(
+    Effect.async<Running, Error>((resume) => {
+      const launched = run(["--port", "0"], launcher)
+      let settled = false
+      const settle = (effect: Effect.Effect<Running, Error>) => {
+        if (!settled) {
+          settled = true
+          resume(effect)
+        }
+      }
+      const onData = () => {
+        const output = launched.stdout()
+        if (output.includes("\n")) {
+          launched.child.stdout!.off("data", onData)
+          const line = output.split("\n")[0]!
+          const match = /^OpenSolar simulator listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line)
+          settle(
+            match === null
+              ? Effect.fail(new Error(`unexpected first line: ${line}`))
+              : Effect.succeed({ ...launched, url: match[1]! })
+          )
+        }
+      }
+      launched.child.stdout!.on("data", onData)
+      launched.exited.then((code) => settle(Effect.fail(new Error(`exited early with ${code}: ${launched.stderr()}`))))
+    }),
+    (running) =>
+      Effect.promise(() => {
+        running.child.kill(signal)
+        return running.exited
+      })
+  )
+
+const postJson = (url: string, body: string) =>
+  Effect.promise(async () => {
+    const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body })
+    return { status: response.status, body: (await response.json()) as any }
+  })
+
+const getJson = (url: string, token: string) =>
+  Effect.promise(async () => {
+    const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } })
+    return { status: response.status, body: (await response.json()) as any }
+  })
+
+describe("standalone simulator", () => {
+  it.live("serves the docs' curl requests when started through the tsx binary", () =>
+    Effect.gen(function* () {
+      const exit = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const running = yield* start("tsx", "SIGTERM")
+          const auth = `${running.url}/api-token-auth/`
+
+          const withCode = yield* postJson(
+            auth,
+            '{"username":"arnie@illbeback.com","password":"gettothechopper", "token": "1234"}'
+          )
+          expect(withCode.status).toBe(200)
+          expect(withCode.body.token).toMatch(/^[0-9a-f]{40}$/)
+          expect(withCode.body.user).toEqual(expect.objectContaining({ id: accounts.example.id }))
+
+          const plain = yield* postJson(auth, '{"username":"arnie@illbeback.com","password":"gettothechopper"}')
+          expect(plain.status).toBe(200)
+
+          const wrong = yield* postJson(auth, '{"username":"arnie@illbeback.com","password":"illbeback"}')
+          expect(wrong.status).toBe(400)
+          expect(wrong.body).toEqual({ non_field_errors: ["Unable to log in with provided credentials."] })
+
+          const scoped = yield* getJson(`${running.url}/api/fetch_token/?org_id=1`, plain.body.token)
+          expect(scoped.status).toBe(200)
+          expect(scoped.body.org_id).toBe(1)
+          const unscoped = yield* getJson(`${running.url}/api/fetch_token/`, scoped.body.token)
+          expect(unscoped.status).toBe(200)
+          expect(unscoped.body.token).toMatch(/^[0-9a-f]{40}$/)
+
+          return running
+        })
+      )
+      expect(exit.child.exitCode ?? exit.child.signalCode).not.toBeNull()
+      expect(exit.stdout()).toBe(`OpenSolar simulator listening on ${exit.url}\n`)
+    })
+  )
+
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    it.live(`closes the server and exits with 0 on ${signal}`, () =>
+      Effect.gen(function* () {
+        const running = yield* Effect.scoped(start("node", signal))
+        expect(yield* Effect.promise(() => running.exited)).toBe(0)
+        expect(running.stdout()).toBe(`OpenSolar simulator listening on ${running.url}\n`)
+        const after = yield* Effect.promise(() =>
+          fetch(`${running.url}/api/fetch_token/`).then(
+            () => "answered",
+            () => "refused"
+          )
+        )
+        expect(after).toBe("refused")
+      })
+    )
+  }
+
+  it.live("refuses an invalid port with a usage line", () =>
+    Effect.gen(function* () {
+      const launched = run(["--port", "eighty"])
+      expect(yield* Effect.promise(() => launched.exited)).toBe(2)
+      expect(launched.stderr()).toMatch(/usage: simulator/)
+      expect(launched.stdout()).toBe("")
+    })
+  )
+})

@@ -197,14 +197,12 @@ export const issue = (state: State, user: UserRecord, token: string, now: number
   return [record, putToken(state, record)]
 }
 
-const revoke = (state: State, token: string): State =>
+/** @internal */
+export const revokeToken = (state: State, token: string): State =>
   Option.match(HashMap.get(state.tokens, token), {
     onNone: () => state,
     onSome: (record) => putToken(state, { ...record, revoked: true })
   })
-
-/** @internal */
-export const revokeToken = (state: State, token: string): State => revoke(state, token)
 
 /** @internal */
 export const revokeUserTokens = (state: State, userId: number, now: number): [number, State] => {
@@ -212,7 +210,7 @@ export const revokeUserTokens = (state: State, userId: number, now: number): [nu
     (record) => record.userId === userId && tokenState(state, Option.some(record.token), now) === "valid"
   )
   const owned = Array.from(HashMap.values(state.tokens)).filter((record) => record.userId === userId)
-  return [active.length, owned.reduce((next, record) => revoke(next, record.token), state)]
+  return [active.length, owned.reduce((next, record) => revokeToken(next, record.token), state)]
 }
 
 /** @internal */
@@ -323,7 +321,7 @@ export const fetchToken = (
   }
   switch (state.settings.fetchTokenMode) {
     case "rotate": {
-      const [record, next] = issue(revoke(state, token), auth.user, freshToken, now)
+      const [record, next] = issue(revokeToken(state, token), auth.user, freshToken, now)
       return [{ _tag: "Issued", user: auth.user, record, orgId }, next]
     }
     case "same": {
@@ -391,10 +389,10 @@ export const orgAccess = (state: State, token: string, orgId: number, now: numbe
 export const addOrg = (
   state: State,
   org: { readonly id?: number; readonly name: string; readonly apiAccess?: boolean }
-) => {
+): [SimulatorOrg, State] => {
   const id = org.id ?? Math.max(0, ...HashMap.keys(state.orgs)) + 1
   const record: OrgRecord = { id, name: org.name, apiAccess: org.apiAccess ?? true }
-  return [record, { ...state, orgs: HashMap.set(state.orgs, id, record) }] as [SimulatorOrg, State]
+  return [record, { ...state, orgs: HashMap.set(state.orgs, id, record) }]
 }
 
 /** @internal */

@@ -27,8 +27,8 @@ export interface Options {
    */
   readonly url?: string | Redacted.Redacted<string> | undefined
   /**
-   * Further `ioredis` options (TLS, Sentinel, timeouts, retry strategy), applied over the URL. Offline queueing
-   * stays off and `keyPrefix` is ignored: use this store's `keyPrefix`.
+   * Further `ioredis` options (TLS, Sentinel, timeouts, retry strategy), applied over the URL. Commands are never
+   * queued while disconnected, and `ioredis`'s own `keyPrefix` is ignored: use this store's `keyPrefix`.
    */
   readonly redis?: RedisOptions | undefined
   /**
@@ -126,10 +126,13 @@ export const make = (
  * @example
  * ```ts
  * import { Layer } from "effect"
- * import { RedisTokenStore, TokenRef } from "effect-opensolar-auth"
+ * import { TokenRef } from "effect-opensolar-auth"
+ * import { RedisTokenStore } from "effect-opensolar-auth/redis"
  *
- * const Store = RedisTokenStore.layer({ url: process.env.REDIS_URL, lockTtl: "30 seconds" })
- * const Token = TokenRef.layer().pipe(Layer.provide(Store))
+ * // Every process of the fleet files the grant under the same key and shares one refresh.
+ * const Tokens = TokenRef.layer({
+ *   storeKey: { baseUrl: "https://api.opensolar.com", subject: "arnie@illbeback.com", orgId: 1 }
+ * }).pipe(Layer.provide(RedisTokenStore.layer({ url: process.env.REDIS_URL, lockTtl: "30 seconds" })))
  * ```
  *
  * @since 0.1.0

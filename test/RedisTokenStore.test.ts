@@ -260,6 +260,33 @@ layer(RedisServer.layer)("RedisTokenStore", (it) => {
       })
     )
 
+    it.scoped("runs refreshes for different keys side by side", () =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.RedisServer
+        const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix: freshPrefix() })
+        const arnieStarted = yield* Deferred.make<void>()
+        const sarahStarted = yield* Deferred.make<void>()
+        const sarah = { ...key, subject: "sarah@cyberdyne.example" }
+
+        // Each refresh waits for the other to start: serialised, they would wait for ever.
+        const both = yield* Effect.all(
+          [
+            store.exclusive(
+              key,
+              Deferred.succeed(arnieStarted, undefined).pipe(Effect.zipRight(Deferred.await(sarahStarted)))
+            ),
+            store.exclusive(
+              sarah,
+              Deferred.succeed(sarahStarted, undefined).pipe(Effect.zipRight(Deferred.await(arnieStarted)))
+            )
+          ],
+          { concurrency: 2 }
+        )
+
+        expect(both).toEqual([undefined, undefined])
+      })
+    )
+
     it.scoped("releases only its own lock: one taken over by another owner stays", () =>
       Effect.gen(function* () {
         const server = yield* RedisServer.RedisServer

@@ -24,8 +24,9 @@ import {
   type Scope
 } from "effect"
 import * as AuthError from "../AuthError.js"
-import * as TokenGrant from "../TokenGrant.js"
+import type * as TokenGrant from "../TokenGrant.js"
 import * as TokenStore from "../TokenStore.js"
+import * as TokenStoreInternal from "./tokenStore.js"
 
 /** @internal */
 export interface Settings {
@@ -37,14 +38,6 @@ export interface Settings {
   readonly pollInterval: Duration.Duration
   readonly commandTimeout: Duration.Duration
 }
-
-/** @internal */
-export const StoredGrant = Schema.parseJson(
-  Schema.Struct({
-    version: Schema.Literal(1),
-    grant: TokenGrant.TokenGrant
-  })
-)
 
 /** @internal */
 export const grantKey = (keyPrefix: string, key: TokenStore.StoreKey): string => keyPrefix + TokenStore.keyToString(key)
@@ -114,6 +107,12 @@ const loadIoredis: Effect.Effect<typeof RedisClient, AuthError.ConfigurationErro
     })
 })
 
+const close = (redis: RedisClient, commandTimeout: Duration.Duration): Effect.Effect<void> =>
+  (redis.status === "ready"
+    ? Effect.tryPromise(() => redis.quit()).pipe(Effect.timeout(commandTimeout), Effect.ignore)
+    : Effect.void
+  ).pipe(Effect.ensuring(Effect.sync(() => redis.disconnect())))
+
 /** @internal */
 export const make = (
   settings: Settings
@@ -138,7 +137,7 @@ export const make = (
         Effect.flatMap((wasReachable) =>
           wasReachable
             ? Effect.logWarning(
-                `Redis at ${where} is unavailable (${reason}): tokens held in memory are still served, and ` +
+                `Redis at ${where} cannot be used (${reason}): tokens held in memory are still served, and ` +
                   "refreshes run one at a time within each process until Redis answers again."
               )
             : Effect.void
@@ -230,8 +229,8 @@ export const make = (
       })
     )
 
-    const decodeStored = Schema.decode(StoredGrant)
-    const encodeStored = Schema.encode(StoredGrant)
+    const decodeStored = Schema.decode(TokenStoreInternal.StoredGrant)
+    const encodeStored = Schema.encode(TokenStoreInternal.StoredGrant)
 
     const load = (key: TokenStore.StoreKey) =>
       command("load", (redis) => redis.get(grantKey(settings.keyPrefix, key))).pipe(
@@ -245,7 +244,9 @@ export const make = (
                   () =>
                     new TokenStore.TokenStoreError({
                       operation: "load",
-                      reason: `the grant stored in Redis at ${where} is not in a format this version reads; the next refresh replaces it`
+                      reason:
+                        `the grant stored in Redis at ${where} is not in a format this version reads; ` +
+                        "the next refresh replaces it"
                     })
                 )
               )
@@ -342,21 +343,14 @@ export const make = (
         refresh.pipe(Effect.ensuring(Fiber.interrupt(extender)))
       )
 
-    const localLocks = new Map<string, Effect.Semaphore>()
-    const localLock = (name: string): Effect.Semaphore => {
-      let semaphore = localLocks.get(name)
-      if (semaphore === undefined) {
-        semaphore = Effect.unsafeMakeSemaphore(1)
-        localLocks.set(name, semaphore)
-      }
-      return semaphore
-    }
+    const localLock = TokenStoreInternal.makeKeyedLock()
 
     const exclusive = <A, E, R>(key: TokenStore.StoreKey, refresh: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
       const name = lockKey(settings.keyPrefix, key)
       const channel = releaseChannel(settings.keyPrefix, key)
-      return localLock(name)
-        .withPermits(1)(
+      return localLock
+        .withLock(
+          name,
           Effect.uninterruptibleMask((restore) =>
             Effect.gen(function* () {
               const owner = lockOwner()
@@ -378,9 +372,3 @@ export const make = (
 
     return { load, save, remove, exclusive } satisfies TokenStore.Service
   })
-
-const close = (redis: RedisClient, commandTimeout: Duration.Duration): Effect.Effect<void> =>
-  (redis.status === "ready"
-    ? Effect.tryPromise(() => redis.quit()).pipe(Effect.timeout(commandTimeout), Effect.ignore)
-    : Effect.void
-  ).pipe(Effect.ensuring(Effect.sync(() => redis.disconnect())))

@@ -1,6 +1,9 @@
 /**
  * A throw-away `redis-server` for tests: started on a free loopback port with persistence off, stopped when the
  * scope closes. It can be stopped and started again on the same port to simulate an outage.
+ *
+ * The `redis-server` on the PATH is used (Debian's package installs `/usr/bin/redis-server`), or the one named by
+ * `REDIS_SERVER`. It listens on 127.0.0.1 only.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Net from "node:net"

@@ -1,0 +1,206 @@
+/**
+ * The `opensolar-auth` program: parses the command line, runs the command, and turns the outcome into an exit
+ * code, reporting every failure as one line on standard error (a JSON object with `--json`).
+ *
+ * @since 0.1.0
+ */
+import type * as CliApp from "@effect/cli/CliApp"
+import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Span from "@effect/cli/HelpDoc/Span"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Cause, type Console, Effect, Exit, Option } from "effect"
+import { variables } from "../OpenSolarConfig.js"
+import { UsageError } from "./CliError.js"
+import * as Commands from "./Commands.js"
+import * as ExitCode from "./ExitCode.js"
+import * as Output from "./Output.js"
+
+/**
+ * The program's version, as `--version` prints it.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const version = "0.1.0"
+
+const subcommands = ["login", "token", "whoami", "refresh", "logout", "machine-user", "simulate", "demo"]
+
+const footer = HelpDoc.blocks([
+  HelpDoc.h1("ENVIRONMENT"),
+  HelpDoc.descriptionList([
+    [Span.text(variables.baseUrl), HelpDoc.p("The API's base URL, when --base-url is not given.")],
+    [
+      Span.text(`${variables.username}, ${variables.password}`),
+      HelpDoc.p("Email and password, to log in without asking.")
+    ],
+    [
+      Span.text(`${variables.totpSecret}, ${variables.mfaCode}`),
+      HelpDoc.p("A TOTP secret (a fresh code for every login) or one two-factor code, for accounts with 2FA.")
+    ],
+    [Span.text(variables.token), HelpDoc.p("A machine user's token, used as it is instead of logging in.")],
+    [
+      Span.text(variables.orgId),
+      HelpDoc.p("The organisation session refreshes are scoped to, when --org is not given.")
+    ],
+    [Span.text(variables.lifetime), HelpDoc.p('How long a standard token lives, e.g. "7 days" (the default).')]
+  ]),
+  HelpDoc.h1("EXIT CODES"),
+  HelpDoc.descriptionList(
+    ExitCode.exitCodes.map((entry) => [Span.text(`${entry.code} ${entry.name}`), HelpDoc.p(entry.meaning)]) as [
+      [Span.Span, HelpDoc.HelpDoc],
+      ...Array<[Span.Span, HelpDoc.HelpDoc]>
+    ]
+  )
+])
+
+const cli = Command.run(Commands.command, {
+  name: "opensolar-auth",
+  version,
+  summary: Span.text("OpenSolar API bearer tokens from the command line"),
+  footer
+})
+
+/** Whether the command line asks for JSON, known before it is parsed so that parse errors are JSON too. */
+const wantsJson = (argv: ReadonlyArray<string>): boolean => {
+  const end = argv.indexOf("--")
+  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === "--json" || arg === "--json=true")
+}
+
+const globalFlagsWithValue = new Set(["--base-url", "--org", "--username", "--store"])
+
+const globalSwitches = new Set(["--json", "--verbose"])
+
+/**
+ * The command line with the global flags moved before the command's name. `@effect/cli` reads a parent's flags
+ * after a subcommand only when they follow the subcommand's own flags; moving them lets flags come in any order.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const normalise = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const globals: Array<string> = []
+  const others: Array<string> = []
+  const rest = argv.slice(2)
+  for (let index = 0; index < rest.length; index++) {
+    const arg = rest[index]!
+    if (arg === "--") {
+      others.push(...rest.slice(index))
+      break
+    }
+    const name = arg.split("=", 1)[0]!
+    if (globalSwitches.has(name) || (globalFlagsWithValue.has(name) && arg.includes("="))) {
+      globals.push(arg)
+    } else if (globalFlagsWithValue.has(name) && index + 1 < rest.length) {
+      globals.push(arg, rest[++index]!)
+    } else {
+      others.push(arg)
+    }
+  }
+  return [...argv.slice(0, 2), ...globals, ...others]
+}
+
+const commandOf = (argv: ReadonlyArray<string>): string | undefined =>
+  argv.slice(2).find((arg) => subcommands.includes(arg))
+
+const helpText = (doc: HelpDoc.HelpDoc): string =>
+  Output.stripAnsi(HelpDoc.toAnsiText(doc))
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
+    .join(" ")
+
+/** A console for `@effect/cli`'s own printing: help on standard output, coloured on a terminal only; its error
+ * printing is left out, because every error is reported here in the command's own format. */
+const cliConsole = Effect.map(Effect.console, (console): Console.Console => {
+  const colour = Output.colourFor(process.stdout)
+  return {
+    ...console,
+    log: (...args: ReadonlyArray<unknown>) =>
+      Effect.sync(() => {
+        const text = args.map(String).join(" ")
+        process.stdout.write(`${colour ? text : Output.stripAnsi(text)}\n`)
+      }),
+    error: () => Effect.void
+  }
+})
+
+const report = (output: Output.Service, argv: ReadonlyArray<string>, error: unknown): Effect.Effect<number> => {
+  if (ValidationError.isValidationError(error)) {
+    if (ValidationError.isHelpRequested(error)) {
+      return Effect.succeed(0)
+    }
+    const command = commandOf(argv)
+    const usage = new UsageError({ reason: helpText(error.error), ...(command === undefined ? {} : { command }) })
+    return Effect.as(output.failure(usage), ExitCode.forTag(usage._tag))
+  }
+  if (typeof error === "object" && error !== null && "_tag" in error && "message" in error) {
+    const reportable = error as Output.Reportable
+    return Effect.as(output.failure(reportable), ExitCode.forTag(reportable._tag))
+  }
+  return Effect.as(
+    output.failure({ _tag: "UnknownError", message: `The command failed unexpectedly: ${String(error)}` }),
+    1
+  )
+}
+
+/**
+ * Runs the command line `argv` (as `process.argv`: runtime, script, then arguments) and succeeds with the exit
+ * code. Nothing fails: every error has been reported by then.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, CliApp.CliApp.Environment> => {
+  const output = Output.make({ json: wantsJson(argv) })
+  return Effect.flatMap(cliConsole, (console) =>
+    cli(normalise(argv)).pipe(
+      Effect.withConsole(console),
+      Effect.as(0),
+      Effect.catchAll((error) => report(output, argv, error)),
+      Effect.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause)
+          ? Effect.succeed(ExitCode.interrupted)
+          : Effect.as(
+              output.failure({
+                _tag: "Defect",
+                message: `The command failed unexpectedly: ${Option.match(Cause.dieOption(cause), {
+                  onNone: () => Cause.pretty(cause),
+                  onSome: (defect) => (defect instanceof Error ? defect.message : String(defect))
+                })}`
+              }),
+              1
+            )
+      )
+    )
+  )
+}
+
+// Standard output and error are flushed before the process exits with the command's code, so that an output
+// piped into another program is never cut short.
+const exitWith = (code: number) => process.stdout.write("", () => process.stderr.write("", () => process.exit(code)))
+
+/**
+ * Runs the command line `argv` in this Node process and exits with the command's exit code; Ctrl+C interrupts
+ * the command (its resources are released) and exits with 130.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const main = (argv: ReadonlyArray<string>): void =>
+  run(argv).pipe(
+    Effect.provide(NodeContext.layer),
+    NodeRuntime.runMain({
+      disableErrorReporting: true,
+      disablePrettyLogger: true,
+      teardown: (outcome) => {
+        if (Exit.isSuccess(outcome)) {
+          exitWith(typeof outcome.value === "number" ? outcome.value : 1)
+        } else {
+          exitWith(Exit.isInterrupted(outcome) ? ExitCode.interrupted : 1)
+        }
+      }
+    })
+  )

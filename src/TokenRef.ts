@@ -16,6 +16,7 @@ import type * as AuthError from "./AuthError.js"
 import * as AuthStrategy from "./AuthStrategy.js"
 import * as BearerToken from "./BearerToken.js"
 import * as internal from "./internal/tokenRef.js"
+import * as RetryPolicy from "./RetryPolicy.js"
 import * as TokenGrant from "./TokenGrant.js"
 import * as TokenStore from "./TokenStore.js"
 
@@ -71,10 +72,10 @@ export interface Options {
    */
   readonly wakeInterval?: Duration.DurationInput | undefined
   /**
-   * When a failed background refresh is tried again; retries end at the deadline, and a policy that gives up
-   * on a transient error earlier starts again one `wakeInterval` later. Errors the policy does not retry end
-   * background refreshes of that grant. Refreshes callers wait for are tried once.
-   * @default exponential backoff from 1 second, at most 5 minutes apart, transient errors only
+   * When a failed background refresh is tried again. Retries end at the deadline; a policy that gives up on a
+   * transient error before then starts again one `wakeInterval` later, and an error it does not retry ends
+   * the background refreshes of that grant. A refresh that callers wait for is tried once.
+   * @default RetryPolicy.default
    */
   readonly retryPolicy?: Schedule.Schedule<unknown, AuthError.AuthError> | undefined
   /**
@@ -111,7 +112,7 @@ export const make = (
   AuthStrategy.AuthStrategy | TokenStore.TokenStore | Scope.Scope
 > =>
   Effect.gen(function* () {
-    const settings = yield* internal.resolveOptions(options, internal.defaultRetryPolicy)
+    const settings = yield* internal.resolveOptions(options, RetryPolicy.default)
     const strategy = yield* AuthStrategy.AuthStrategy
     const store = yield* TokenStore.TokenStore
     return yield* internal.make(settings, strategy, store)

@@ -1,3 +1,5 @@
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import {
   Chunk,
@@ -20,10 +22,13 @@ import {
   Tracer
 } from "effect"
 import * as AuthError from "../src/AuthError.js"
+import * as AuthStrategy from "../src/AuthStrategy.js"
 import * as BearerToken from "../src/BearerToken.js"
+import * as OpenSolarApi from "../src/OpenSolarApi.js"
 import * as TokenGrant from "../src/TokenGrant.js"
 import * as TokenRef from "../src/TokenRef.js"
 import * as TokenStore from "../src/TokenStore.js"
+import { accounts, Fault, Simulator } from "../src/testing/index.js"
 import { type FakeStrategy, invalidCredentials, makeFakeStrategy, serverError } from "./support/fakeStrategy.js"
 
 const day = Duration.toMillis("1 day")
@@ -667,6 +672,60 @@ describe("TokenRef", () => {
         )
         expect(text(token)).toBe(fake.calls[0]?.token)
       })
+    )
+  })
+
+  describe("over the password strategy and the simulator", () => {
+    // The wire client's timeout lies beyond any clock jump here, so moving the TestClock never times out a
+    // request in flight.
+    const world = Layer.unwrapEffect(
+      Effect.map(Simulator, (sim) => OpenSolarApi.layer({ baseUrl: sim.url, timeout: "30 days" }))
+    ).pipe(Layer.provideMerge(Simulator.layer()), Layer.provideMerge(NodeHttpClient.layerUndici))
+
+    const arnie = AuthStrategy.layer(
+      AuthStrategy.password({ username: accounts.example.username, password: accounts.example.password })
+    )
+
+    it.scoped(
+      "keeps arnie logged in for 8 days, through an outage past the deadline, never sending an expired token",
+      () =>
+        Effect.gen(function* () {
+          const sim = yield* Simulator
+          const client = yield* HttpClient.HttpClient
+          const tokens = yield* TokenRef.make({ wakeInterval: "6 hours" }).pipe(
+            Effect.provide(arnie),
+            Effect.provide(TokenStore.layerMemory)
+          )
+          const refusedAt: Array<number> = []
+
+          for (let hour = 0; hour < 8 * 24; hour += 2) {
+            // Logins fail from day 5 (before the refresh point) until 4 hours past the first token's expiry.
+            if (hour === 5 * 24) {
+              yield* sim.injectFault({ endpoint: "login", times: 1_000_000, fault: Fault.Status({ status: 503 }) })
+            }
+            if (hour === 7 * 24 + 4) {
+              yield* sim.clearFaults
+            }
+            const token = yield* Effect.either(tokens.get)
+            if (Either.isLeft(token)) {
+              expect(token.left._tag).toBe("ServerError")
+              refusedAt.push(hour)
+            } else {
+              const response = yield* client.execute(
+                HttpClientRequest.get(`${sim.url}/api/orgs/1/`).pipe(HttpClientRequest.bearerToken(text(token.right)))
+              )
+              expect(response.status).toBe(200)
+            }
+            yield* TestClock.adjust("2 hours")
+          }
+
+          const log = yield* sim.requestLog
+          const used = log.filter((entry) => entry.endpoint === "org")
+          expect(refusedAt).toEqual([7 * 24, 7 * 24 + 2])
+          expect(used).toHaveLength(4 * 24 - 2)
+          expect(used.filter((entry) => entry.tokenState !== "valid")).toEqual([])
+          expect(log.filter((entry) => entry.endpoint === "login" && entry.status === 200)).toHaveLength(2)
+        }).pipe(Effect.provide(world))
     )
   })
 })

@@ -21,7 +21,7 @@ import {
   Queue,
   type Random,
   Ref,
-  Schedule,
+  type Schedule,
   ScheduleDecision,
   ScheduleIntervals,
   Scope,
@@ -50,16 +50,6 @@ export interface Settings {
   readonly retryPolicy: Schedule.Schedule<unknown, AuthError.AuthError>
   readonly storeKey: TokenStore.StoreKey | undefined
 }
-
-/** @internal */
-export const defaultRetryPolicy: Schedule.Schedule<unknown, AuthError.AuthError> = Schedule.exponential(
-  Duration.seconds(1),
-  2
-).pipe(
-  Schedule.union(Schedule.spaced(Duration.minutes(5))),
-  Schedule.jittered,
-  Schedule.whileInput(AuthError.isTransient)
-)
 
 /** @internal */
 export const refreshes = Metric.counter("opensolar_auth_token_refreshes_total", {
@@ -568,6 +558,9 @@ export const make = (
       }
     })
 
+    if (storeKey === undefined) {
+      yield* Effect.logDebug("TokenRef: no storeKey given; grants live in this TokenRef only and are not stored")
+    }
     const stored = yield* loadStored
     if (Option.isSome(stored) && !TokenGrant.isExpiredAt(stored.value, now())) {
       const installed = yield* toInstalled(stored.value, "stored")

@@ -22,8 +22,8 @@ export interface Script {
   readonly lifetime?: Duration.DurationInput
   /** How long call `index` takes. */
   readonly latency?: (index: number) => Duration.DurationInput
-  /** The error call `index` fails with, if any. */
-  readonly failure?: (index: number) => AuthError.AuthError | undefined
+  /** The error call `index`, started at `startedAt` (epoch milliseconds), fails with, if any. */
+  readonly failure?: (index: number, startedAt: number) => AuthError.AuthError | undefined
   /** Answer with the current token instead of a new one. */
   readonly sameToken?: boolean
   /** Issue tokens that never expire. */
@@ -66,7 +66,7 @@ export const makeFakeStrategy = (script: Script = {}): FakeStrategy => {
 
       return yield* Effect.gen(function* () {
         yield* Effect.sleep(script.latency?.(call.index) ?? Duration.zero)
-        const failure = script.failure?.(call.index)
+        const failure = script.failure?.(call.index, call.startedAt)
         if (failure !== undefined) {
           return yield* Effect.fail(failure)
         }

@@ -8,6 +8,10 @@
  * refresh. Grants are loaded from and saved to the {@link TokenStore.TokenStore} under `storeKey`, so a
  * restarted program does not log in again while its grant is valid.
  *
+ * Each refresh is a `TokenRef.refresh` span with the strategy, the reason (`initial`, `proactive`, `deadline`,
+ * `invalidated`, `forced`), the outcome and the new token's fingerprint; {@link metrics} count refreshes,
+ * callers that waited for one, and stale tokens handed out.
+ *
  * @since 0.1.0
  */
 import type { Schedule, Scope } from "effect"

@@ -612,10 +612,10 @@ describe("TokenRef", () => {
         const token = yield* tokens.get.pipe(Effect.withTracer(tracer))
 
         const refresh = spans.find((span) => span.name === "TokenRef.refresh")
-        expect(refresh?.attributes.get("refresh.reason")).toBe("initial")
-        expect(refresh?.attributes.get("refresh.outcome")).toBe("renewed")
-        expect(refresh?.attributes.get("auth.strategy")).toBe("fake")
-        expect(refresh?.attributes.get("token.fingerprint")).toBe(BearerToken.fingerprint(token))
+        expect(refresh?.attributes.get("opensolar.refresh.reason")).toBe("initial")
+        expect(refresh?.attributes.get("opensolar.refresh.outcome")).toBe("renewed")
+        expect(refresh?.attributes.get("opensolar.auth.strategy")).toBe("fake")
+        expect(refresh?.attributes.get("opensolar.token.fingerprint")).toBe(BearerToken.fingerprint(token))
         expect(JSON.stringify([...(refresh?.attributes.values() ?? [])])).not.toContain(text(token))
         const refreshesAfter = yield* counter(TokenRef.metrics.refreshes, [
           ["reason", "initial"],

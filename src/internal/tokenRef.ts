@@ -315,14 +315,14 @@ export const make = (
           attempts += 1
           const result = yield* Effect.either(attempt(replacing))
           if (Either.isRight(result)) {
-            yield* Effect.annotateCurrentSpan("refresh.attempts", attempts)
+            yield* Effect.annotateCurrentSpan("opensolar.attempts", attempts)
             return result.right
           }
 
           const error = result.left
           const failedAt = now()
           if (failedAt >= replacing.deadline || (yield* Deferred.isDone(inFlight.urgent))) {
-            yield* Effect.annotateCurrentSpan("refresh.attempts", attempts)
+            yield* Effect.annotateCurrentSpan("opensolar.attempts", attempts)
             return yield* Effect.fail(error)
           }
 
@@ -336,7 +336,7 @@ export const make = (
             policyState = policy.initial
             retryAt = failedAt + settings.wakeIntervalMillis
           } else {
-            yield* Effect.annotateCurrentSpan("refresh.attempts", attempts)
+            yield* Effect.annotateCurrentSpan("opensolar.attempts", attempts)
             return yield* Effect.fail(error)
           }
           yield* Effect.logDebug(
@@ -398,14 +398,17 @@ export const make = (
     ): Effect.Effect<void> =>
       (background && replacing !== undefined ? retryUntilDeadline(inFlight, replacing) : attempt(replacing)).pipe(
         Effect.tap(({ grant, outcome }) =>
-          Effect.annotateCurrentSpan({ "refresh.outcome": outcome, "token.fingerprint": grant.fingerprint })
+          Effect.annotateCurrentSpan({
+            "opensolar.refresh.outcome": outcome,
+            "opensolar.token.fingerprint": grant.fingerprint
+          })
         ),
-        Effect.tapError(() => Effect.annotateCurrentSpan("refresh.outcome", "failed")),
+        Effect.tapError(() => Effect.annotateCurrentSpan("opensolar.refresh.outcome", "failed")),
         Effect.withSpan("TokenRef.refresh", {
           attributes: {
-            "auth.strategy": strategy.name,
-            "refresh.reason": reason,
-            ...(replacing === undefined ? {} : { "token.previous_fingerprint": replacing.grant.fingerprint })
+            "opensolar.auth.strategy": strategy.name,
+            "opensolar.refresh.reason": reason,
+            ...(replacing === undefined ? {} : { "opensolar.token.previous_fingerprint": replacing.grant.fingerprint })
           }
         }),
         // Forked from an uninterruptible region: the refresh itself must stay interruptible so that closing

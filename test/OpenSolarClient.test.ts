@@ -5,6 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
 import {
   Chunk,
   DateTime,
+  Duration,
   Effect,
   Exit,
   Fiber,
@@ -17,68 +18,34 @@ import {
   Metric,
   Option,
   Redacted,
-  Ref,
   Schema,
   Stream,
-  SynchronizedRef,
   TestClock,
   Tracer
 } from "effect"
+import * as AuthStrategy from "../src/AuthStrategy.js"
 import * as BearerToken from "../src/BearerToken.js"
+import * as OpenSolarApi from "../src/OpenSolarApi.js"
 import * as OpenSolarClient from "../src/OpenSolarClient.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
-import * as TokenGrant from "../src/TokenGrant.js"
 import * as TokenRef from "../src/TokenRef.js"
 import { accounts, type Endpoint, Fault, Simulator } from "../src/testing/index.js"
 
 // A retry policy without waits, so that retries need no clock; the Retry-After test uses the default policy.
 const instantRetries = RetryPolicy.make({ base: 0, jitter: 0 })
 
-// TODO: replace with the real TokenRef layer over the password strategy.
-const tokenRefLayer = Layer.effect(
-  TokenRef.TokenRef,
-  Effect.gen(function* () {
-    const sim = yield* Simulator
-    const current = yield* SynchronizedRef.make(Option.none<TokenGrant.TokenGrant>())
-    const stale = yield* Ref.make(false)
-
-    const issue = Effect.gen(function* () {
-      const text = yield* sim.issueToken(accounts.example.username)
-      const now = yield* DateTime.now
-      return new TokenGrant.TokenGrant({
-        token: BearerToken.unsafeMake(Redacted.value(text)),
-        issuedAt: now,
-        expiresAt: Option.some(DateTime.add(now, { days: 7 })),
-        user: new TokenGrant.GrantUser({ id: accounts.example.id }),
-        org: Option.none(),
-        orgs: [],
-        strategy: "password"
-      })
-    })
-    const refresh = SynchronizedRef.modifyEffect(current, () =>
-      Effect.map(issue, (grant) => [grant, Option.some(grant)] as const)
-    ).pipe(Effect.zipLeft(Ref.set(stale, false)))
-
-    return {
-      get: SynchronizedRef.modifyEffect(current, (grant) =>
-        Effect.flatMap(Ref.get(stale), (isStale) =>
-          Option.isSome(grant) && !isStale
-            ? Effect.succeed([grant.value.token, grant] as const)
-            : Effect.map(
-                Effect.zipLeft(issue, Ref.set(stale, false)),
-                (fresh) => [fresh.token, Option.some(fresh)] as const
-              )
+// The real token stack against the simulator: password logins, grants in memory.
+const tokenRefLayer = Layer.unwrapEffect(
+  Effect.map(Simulator, (sim) =>
+    TokenRef.layerMemory().pipe(
+      Layer.provide(
+        AuthStrategy.layer(
+          AuthStrategy.password({ username: accounts.example.username, password: accounts.example.password })
         )
       ),
-      current: SynchronizedRef.get(current),
-      invalidate: (token) =>
-        Effect.flatMap(SynchronizedRef.get(current), (grant) =>
-          Option.isSome(grant) && BearerToken.equals(grant.value.token, token) ? Ref.set(stale, true) : Effect.void
-        ),
-      refresh,
-      changes: Stream.empty
-    } satisfies TokenRef.Service
-  })
+      Layer.provide(OpenSolarApi.layer({ baseUrl: sim.url }))
+    )
+  )
 )
 
 const world = Layer.provideMerge(tokenRefLayer, Simulator.layer())
@@ -108,6 +75,11 @@ const logOf = (endpoint: Endpoint | "refresh") =>
         : entry.endpoint === endpoint
     )
   })
+
+const resourceLog = Effect.map(
+  Effect.flatMap(Simulator, (sim) => sim.requestLog),
+  (log) => log.filter((entry) => entry.endpoint === "org" || entry.endpoint === "projects")
+)
 
 const counterValue = (counter: Metric.Metric.Counter<number>) =>
   Effect.map(Metric.value(counter), (state) => state.count)
@@ -175,16 +147,21 @@ const eventLoopTurn = Effect.async<void>((resume) => {
   return Effect.sync(() => clearImmediate(handle))
 })
 
-// Waits (in turns of the event loop) for a fiber to sleep on the TestClock no further than `within` ahead, then
-// moves the clock to that moment.
-const advanceToNextSleep = (within: number) =>
+// Waits, in turns of the event loop, for a fiber to start a sleep on the TestClock that ends no further than `within`
+// ahead and that was not pending before `effect` started, then moves the clock to its end.
+const advancingToNewSleep = <A, E, R>(within: number, effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function* () {
-    for (let turn = 0; turn < 100_000; turn++) {
+    const pending = new Set(yield* TestClock.sleeps())
+    const fiber = yield* Effect.fork(effect)
+    for (let turn = 0; turn < 20_000; turn++) {
       const now = yield* TestClock.currentTimeMillis
-      const due = Chunk.filter(yield* TestClock.sleeps(), (time) => time > now && time <= now + within)
+      const due = Chunk.filter(
+        yield* TestClock.sleeps(),
+        (time) => !pending.has(time) && time > now && time <= now + within
+      )
       if (Chunk.isNonEmpty(due)) {
         yield* TestClock.setTime(Math.min(...due))
-        return
+        return yield* Fiber.join(fiber)
       }
       yield* eventLoopTurn
     }
@@ -235,7 +212,7 @@ describe("OpenSolarClient", () => {
         const again = yield* client.get("api/orgs/1/projects/")
 
         const token = yield* currentToken
-        const log = yield* Effect.map(Simulator, (sim) => sim.requestLog).pipe(Effect.flatten)
+        const log = yield* resourceLog
         expect(org).toMatchObject({ id: 1 })
         expect(projects.status).toBe(200)
         expect(again.status).toBe(200)
@@ -327,6 +304,35 @@ describe("OpenSolarClient", () => {
         )
         expect(responses.every((response) => response.status === 200)).toBe(true)
         expect(tokens.size).toBe(2)
+      })
+    )
+  )
+
+  it.effect("1,000 concurrent requests past the token's deadline share one refresh, all succeed, none sends it", () =>
+    provideWorld(
+      Effect.gen(function* () {
+        const sim = yield* Simulator
+        const client = yield* makeClient()
+        yield* client.get("/api/orgs/1/")
+        const expiring = Redacted.value(yield* currentToken)
+        yield* sim.clearLog
+
+        // Past the deadline (expiry less the 60 s safety margin), 30 s before the server would refuse the token.
+        yield* TestClock.adjust(Duration.subtract(Duration.days(7), Duration.seconds(30)))
+        const responses = yield* Effect.forEach(
+          Array.from({ length: 1_000 }),
+          () => client.get("/api/orgs/1/projects/"),
+          { concurrency: "unbounded" }
+        )
+
+        const sent = yield* logOf("projects")
+        const tokens = new Set(sent.flatMap((entry) => Option.toArray(entry.token)).map(Redacted.value))
+        expect(responses.filter((response) => response.status === 200)).toHaveLength(1_000)
+        expect(yield* logOf("refresh")).toHaveLength(1)
+        expect(sent).toHaveLength(1_000)
+        expect(sent.filter((entry) => entry.tokenState !== "valid")).toEqual([])
+        expect(tokens.size).toBe(1)
+        expect(tokens.has(expiring)).toBe(false)
       })
     )
   )
@@ -589,12 +595,12 @@ describe("OpenSolarClient", () => {
       provideWorld(
         Effect.gen(function* () {
           const sim = yield* Simulator
-          const strict = (yield* OpenSolarClient.make({ baseUrl: sim.url })).filterStatusOk
+          const strict = (yield* OpenSolarClient.make({ baseUrl: sim.url, timeout: "1 hour" })).filterStatusOk
+          yield* strict.get("/api/orgs/1/")
+          yield* sim.clearLog
           yield* sim.injectFault({ endpoint: "org", fault: Fault.Status({ status: 429, retryAfter: 7 }) })
 
-          const fiber = yield* Effect.fork(strict.get("/api/orgs/1/"))
-          yield* advanceToNextSleep(60_000)
-          const response = yield* Fiber.join(fiber)
+          const response = yield* advancingToNewSleep(10_000, strict.get("/api/orgs/1/"))
 
           const [throttled, retried] = yield* logOf("org")
           expect(response.status).toBe(200)
@@ -753,9 +759,11 @@ describe("OpenSolarClient", () => {
           yield* client.forOrg(1).get("/projects/")
           yield* layerClient.filterStatusOk.get("projects/")
 
-          expect(
-            (yield* Effect.flatten(Effect.map(Simulator, (sim) => sim.requestLog))).map((entry) => entry.path)
-          ).toEqual(["/api/orgs/1/", "/api/orgs/1/projects/", "/api/orgs/1/projects/"])
+          expect((yield* resourceLog).map((entry) => entry.path)).toEqual([
+            "/api/orgs/1/",
+            "/api/orgs/1/projects/",
+            "/api/orgs/1/projects/"
+          ])
         })
       )
     )

@@ -99,6 +99,18 @@ export const tokenRejections = Metric.counter("opensolar_client_token_rejections
   incremental: true
 })
 
+const fingerprints = new WeakMap<BearerToken.BearerToken, string>()
+
+// The same token object comes back from every `TokenRef.get` until it is replaced: hash it once.
+const fingerprintOf = (token: BearerToken.BearerToken): string => {
+  let fingerprint = fingerprints.get(token)
+  if (fingerprint === undefined) {
+    fingerprint = BearerToken.fingerprint(token)
+    fingerprints.set(token, fingerprint)
+  }
+  return fingerprint
+}
+
 const idempotentMethods: ReadonlySet<string> = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
 
 /**
@@ -375,24 +387,25 @@ export const checkStatus = (
 export const retryTransient = <A, E, R>(
   attempt: Effect.Effect<A, E, R>,
   policy: Schedule.Schedule<unknown, AuthError.AuthError>
-): Effect.Effect<A, E, R> =>
-  Effect.gen(function* () {
-    const driver = yield* Schedule.driver(policy)
-    while (true) {
-      const result = yield* Effect.either(attempt)
-      if (result._tag === "Right") {
-        return result.right
-      }
-      const error = result.left
-      if (!AuthError.isAuthError(error) || !error.transient) {
-        return yield* Effect.fail(error)
-      }
-      const next = yield* Effect.either(driver.next(error))
-      if (next._tag === "Left") {
-        return yield* Effect.fail(error)
-      }
-    }
-  })
+): Effect.Effect<A, E, R> => {
+  const isRetryable = (error: E): error is E & AuthError.AuthError => AuthError.isAuthError(error) && error.transient
+  // The driver is made on the first transient failure only: most requests never need it.
+  const retrying = (driver: Schedule.ScheduleDriver<unknown, AuthError.AuthError>): Effect.Effect<A, E, R> =>
+    Effect.catchIf(attempt, isRetryable, (error) =>
+      Effect.matchEffect(driver.next(error), {
+        onFailure: () => Effect.fail(error),
+        onSuccess: () => retrying(driver)
+      })
+    )
+  return Effect.catchIf(attempt, isRetryable, (error) =>
+    Effect.flatMap(Schedule.driver(policy), (driver) =>
+      Effect.matchEffect(driver.next(error), {
+        onFailure: () => Effect.fail(error),
+        onSuccess: () => retrying(driver)
+      })
+    )
+  )
+}
 
 interface Progress {
   reauthenticated: boolean
@@ -403,7 +416,7 @@ const rejected = (request: HttpClientRequest.HttpClientRequest, url: URL, token:
   new AuthError.TokenRejected({
     method: request.method,
     url: displayUrl(url),
-    fingerprint: BearerToken.fingerprint(token)
+    fingerprint: fingerprintOf(token)
   })
 
 const attemptOnce = (
@@ -416,7 +429,7 @@ const attemptOnce = (
   Effect.gen(function* () {
     progress.attempts += 1
     const token = yield* config.tokenRef.get
-    yield* Effect.annotateCurrentSpan("opensolar.token.fingerprint", BearerToken.fingerprint(token))
+    yield* Effect.annotateCurrentSpan("opensolar.token.fingerprint", fingerprintOf(token))
 
     const first = yield* send(config, request, url, token)
     if (first.response.status !== 401 || !first.carriedToken) {
@@ -439,7 +452,7 @@ const attemptOnce = (
 
     yield* Effect.annotateCurrentSpan("opensolar.reauthenticated", true)
     const fresh = yield* config.tokenRef.get
-    yield* Effect.annotateCurrentSpan("opensolar.token.fingerprint", BearerToken.fingerprint(fresh))
+    yield* Effect.annotateCurrentSpan("opensolar.token.fingerprint", fingerprintOf(fresh))
     const second = yield* send(config, request, url, fresh)
     if (second.response.status === 401 && second.carriedToken) {
       yield* drain(second.response)

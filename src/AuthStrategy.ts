@@ -180,9 +180,9 @@ export interface SessionRefreshOptions {
 
 /**
  * Refreshes the current session (`GET /api/fetch_token/`) with the current grant's token. Fails with
- * `TokenRejected` when there is no current grant (without a request) or the API refuses the token. When the
- * API answers with the same token string, the grant keeps its original issue and expiry times. Grants carry
- * `strategy: "session-refresh"`.
+ * `TokenRejected` when there is no current grant or it has expired (without a request), or when the API refuses
+ * the token. When the API answers with the same token string, the grant keeps its original issue and expiry
+ * times. Grants carry `strategy: "session-refresh"`.
  *
  * @since 0.1.0
  * @category constructors
@@ -191,7 +191,9 @@ export const sessionRefresh = (options: SessionRefreshOptions = {}): Strategy<Au
   make("session-refresh", (current) =>
     Effect.gen(function* () {
       const api = yield* OpenSolarApi
-      if (Option.isNone(current)) {
+      const now = yield* Clock.currentTimeMillis
+      // An expired token would only be refused: sending it costs a request and shows the API a dead credential.
+      if (Option.isNone(current) || TokenGrant.isExpiredAt(current.value, now)) {
         const query = options.orgId === undefined ? "" : `?org_id=${options.orgId}`
         return yield* new AuthError.TokenRejected({ method: "GET", url: `${api.baseUrl}/api/fetch_token/${query}` })
       }

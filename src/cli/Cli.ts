@@ -112,20 +112,31 @@ const helpText = (doc: HelpDoc.HelpDoc): string =>
     .filter((line) => line !== "")
     .join(" ")
 
-/** A console for `@effect/cli`'s own printing: help on standard output, coloured on a terminal only; its error
- * printing is left out, because every error is reported here in the command's own format. */
-const cliConsole = Effect.map(Effect.console, (console): Console.Console => {
-  const colour = Output.colourFor(process.stdout)
-  return {
-    ...console,
-    log: (...args: ReadonlyArray<unknown>) =>
-      Effect.sync(() => {
-        const text = args.map(String).join(" ")
-        process.stdout.write(`${colour ? text : Output.stripAnsi(text)}\n`)
-      }),
-    error: () => Effect.void
-  }
-})
+/**
+ * A console for `@effect/cli`'s own printing: help on standard output, coloured on a terminal only. Its error
+ * printing is left out, because every error is reported by {@link run} in the command's own format.
+ */
+const cliConsole = (streams: Output.Streams) =>
+  Effect.map(Effect.console, (console): Console.Console => {
+    const colour = Output.colourFor(streams.stdout)
+    return {
+      ...console,
+      log: (...args: ReadonlyArray<unknown>) =>
+        Effect.sync(() => {
+          const text = args.map(String).join(" ")
+          streams.stdout.write(`${colour ? text : Output.stripAnsi(text)}\n`)
+        }),
+      error: () => Effect.void
+    }
+  })
+
+const flagsWithValue = new Set([...globalFlagsWithValue, "--password", "--totp-secret", "--port"])
+
+/** `@effect/cli` calls a flag given without its value an unknown argument; this says what is really missing. */
+const usageReason = (text: string): string => {
+  const unknown = /^Received unknown argument: '(--[a-z-]+)'$/.exec(text)
+  return unknown !== null && flagsWithValue.has(unknown[1]!) ? `${unknown[1]} needs a value` : text
+}
 
 const report = (output: Output.Service, argv: ReadonlyArray<string>, error: unknown): Effect.Effect<number> => {
   if (ValidationError.isValidationError(error)) {
@@ -133,7 +144,10 @@ const report = (output: Output.Service, argv: ReadonlyArray<string>, error: unkn
       return Effect.succeed(0)
     }
     const command = commandOf(argv)
-    const usage = new UsageError({ reason: helpText(error.error), ...(command === undefined ? {} : { command }) })
+    const usage = new UsageError({
+      reason: usageReason(helpText(error.error)),
+      ...(command === undefined ? {} : { command })
+    })
     return Effect.as(output.failure(usage), ExitCode.forTag(usage._tag))
   }
   if (typeof error === "object" && error !== null && "_tag" in error && "message" in error) {
@@ -148,14 +162,18 @@ const report = (output: Output.Service, argv: ReadonlyArray<string>, error: unkn
 
 /**
  * Runs the command line `argv` (as `process.argv`: runtime, script, then arguments) and succeeds with the exit
- * code. Nothing fails: every error has been reported by then.
+ * code. Nothing fails: every error has been reported by then. Help and errors go to `streams` (the process's
+ * standard output and error unless given); a command's own results always go to the process's.
  *
  * @since 0.1.0
  * @category running
  */
-export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, CliApp.CliApp.Environment> => {
-  const output = Output.make({ json: wantsJson(argv) })
-  return Effect.flatMap(cliConsole, (console) =>
+export const run = (
+  argv: ReadonlyArray<string>,
+  streams: Output.Streams = { stdout: process.stdout, stderr: process.stderr }
+): Effect.Effect<number, never, CliApp.CliApp.Environment> => {
+  const output = Output.make({ json: wantsJson(argv), streams })
+  return Effect.flatMap(cliConsole(streams), (console) =>
     cli(normalise(argv)).pipe(
       Effect.withConsole(console),
       Effect.as(0),

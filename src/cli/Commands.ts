@@ -8,7 +8,6 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import type * as Path from "@effect/platform/Path"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import {
   Clock,
@@ -31,12 +30,10 @@ import * as FileTokenStore from "../FileTokenStore.js"
 import * as MfaCodeSource from "../MfaCodeSource.js"
 import * as OpenSolarApi from "../OpenSolarApi.js"
 import { variables } from "../OpenSolarConfig.js"
-import { accounts, Simulator } from "../testing/index.js"
 import * as TokenGrant from "../TokenGrant.js"
 import * as TokenRef from "../TokenRef.js"
 import * as TokenStore from "../TokenStore.js"
 import { type Cancelled, UsageError } from "./CliError.js"
-import * as Demo from "./Demo.js"
 import * as Output from "./Output.js"
 import * as Prompter from "./Prompter.js"
 import * as Settings from "./Settings.js"
@@ -48,14 +45,6 @@ import * as Settings from "./Settings.js"
  * @category constants
  */
 export const refreshRatio = 0.8
-
-/**
- * What every command runs with: the output, the prompter, the platform's HTTP client, file system and path.
- *
- * @since 0.1.0
- * @category models
- */
-export type Environment = Output.Output | Prompter.Prompter | HttpClient.HttpClient | FileSystem.FileSystem | Path.Path
 
 /**
  * The top-level command and its global flags. It does nothing by itself but say which commands there are.
@@ -97,9 +86,6 @@ const withGlobals = <A, E, R>(body: (flags: Settings.GlobalFlags) => Effect.Effe
       Logger.withMinimumLogLevel(flags.verbose ? LogLevel.Debug : LogLevel.Warning)
     )
   )
-
-// ---------------------------------------------------------------------------------------------------------------------
-// layers
 
 const storeLayer = (settings: Settings.Settings): Layer.Layer<TokenStore.TokenStore> =>
   settings.store._tag === "File" ? FileTokenStore.layerNode({ path: settings.store.path }) : TokenStore.layerMemory
@@ -207,9 +193,6 @@ const freshGrant: Effect.Effect<TokenGrant.TokenGrant, AuthError.AuthError, Toke
     return yield* Effect.orDie(Effect.flatten(tokens.current))
   })
 
-// ---------------------------------------------------------------------------------------------------------------------
-// formatting
-
 const formatTime = (time: DateTime.DateTime): string =>
   DateTime.formatIso(DateTime.toUtc(time))
     .replace("T", " ")
@@ -272,9 +255,6 @@ const storeText = (settings: Settings.Settings): string =>
 
 const storeJson = (settings: Settings.Settings): string | null =>
   settings.store._tag === "File" ? settings.store.path : null
-
-// ---------------------------------------------------------------------------------------------------------------------
-// login
 
 const loginOptions = {
   password: Options.redacted("password").pipe(
@@ -475,9 +455,6 @@ export const login = Command.make("login", loginOptions, (values) =>
   )
 ).pipe(Command.withDescription("Log in with email and password (asked for when not given) and store the grant."))
 
-// ---------------------------------------------------------------------------------------------------------------------
-// token and whoami
-
 const withTokenRef = <A, E, R>(
   settings: Settings.Settings,
   body: (account: Option.Option<string>) => Effect.Effect<A, E, R>
@@ -566,9 +543,6 @@ export const whoami = Command.make("whoami", {}, () =>
     })
   )
 ).pipe(Command.withDescription("Show the user, organisations, token kind, issue and expiry times and fingerprint."))
-
-// ---------------------------------------------------------------------------------------------------------------------
-// refresh and logout
 
 /**
  * `opensolar-auth refresh`: refreshes the stored session now (`GET /api/fetch_token/`), scoped to `--org` when
@@ -695,9 +669,6 @@ export const logout = Command.make("logout", {}, () =>
   )
 ).pipe(Command.withDescription("Forget the stored grant of the account (the token stays valid on the server)."))
 
-// ---------------------------------------------------------------------------------------------------------------------
-// machine-user
-
 const userIdOf = (grant: TokenGrant.TokenGrant): Option.Option<number> =>
   Option.orElse(Option.fromNullable(grant.user.id), () =>
     Option.flatMap(Option.fromNullable(grant.user.url), (url) => {
@@ -786,16 +757,10 @@ export const machineUser = Command.make("machine-user", {}, () =>
   Command.withSubcommands([machineUserOn, machineUserOff])
 )
 
-// ---------------------------------------------------------------------------------------------------------------------
-// simulate and demo
+// The simulator's server and the demo load only for the commands that use them: every other command starts faster.
+const loadTesting = Effect.promise(() => import("../testing/index.js"))
 
-const accountNotes: ReadonlyArray<readonly [string, string]> = [
-  [accounts.example.username, "password login, as in OpenSolar's documentation"],
-  [accounts.mfa.username, "two-factor authentication (TOTP)"],
-  [accounts.machine.username, "machine user: its token never expires"],
-  [accounts.multiOrg.username, "member of two organisations"],
-  [accounts.noApiAccess.username, "organisation without API Access (402)"]
-]
+const loadDemo = Effect.promise(() => import("./Demo.js"))
 
 /**
  * `opensolar-auth simulate`: runs the OpenSolar simulator on 127.0.0.1 until Ctrl+C, printing its URL.
@@ -820,6 +785,15 @@ export const simulate = Command.make(
             "--port"
           ])
         }
+
+        const { accounts, Simulator } = yield* loadTesting
+        const accountNotes: ReadonlyArray<readonly [string, string]> = [
+          [accounts.example.username, "password login, as in OpenSolar's documentation"],
+          [accounts.mfa.username, "two-factor authentication (TOTP)"],
+          [accounts.machine.username, "machine user: its token never expires"],
+          [accounts.multiOrg.username, "member of two organisations"],
+          [accounts.noApiAccess.username, "organisation without API Access (402)"]
+        ]
 
         yield* Effect.gen(function* () {
           const simulator = yield* Simulator
@@ -863,7 +837,9 @@ const describe = (defect: unknown): string => {
  * @since 0.1.0
  * @category commands
  */
-export const demo = Command.make("demo", {}, () => withGlobals(() => Demo.run)).pipe(
+export const demo = Command.make("demo", {}, () =>
+  withGlobals(() => Effect.flatMap(loadDemo, (Demo) => Demo.run))
+).pipe(
   Command.withDescription("A guided tour on the embedded simulator: logins, MFA, refresh, revocation, concurrency.")
 )
 

@@ -9,7 +9,7 @@ import type * as PlatformError from "@effect/platform/Error"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as Path from "@effect/platform/Path"
-import { Clock, Duration, Effect, Either, Exit, Layer, Option, Scope } from "effect"
+import { Clock, Data, Duration, Effect, Either, Exit, Layer, Option, Scope } from "effect"
 import type * as AuthError from "../AuthError.js"
 import * as AuthStrategy from "../AuthStrategy.js"
 import * as BearerToken from "../BearerToken.js"
@@ -109,12 +109,10 @@ export const run: Effect.Effect<
  * @since 0.1.0
  * @category errors
  */
-export class DemoFailure extends Error {
-  readonly _tag = "DemoFailure"
-}
+export class DemoFailure extends Data.TaggedError("DemoFailure")<{ readonly message: string }> {}
 
 const expect = (condition: boolean, message: string): Effect.Effect<void, DemoFailure> =>
-  condition ? Effect.void : Effect.fail(new DemoFailure(`The demo did not go as planned: ${message}`))
+  condition ? Effect.void : Effect.fail(new DemoFailure({ message: `The demo did not go as planned: ${message}` }))
 
 const tour = (adjustable: AdjustableClock) =>
   Effect.gen(function* () {
@@ -348,7 +346,8 @@ const tour = (adjustable: AdjustableClock) =>
 const currentGrant = (tokens: TokenRef.Service): Effect.Effect<TokenGrant.TokenGrant, DemoFailure> =>
   Effect.flatMap(tokens.current, (grant) =>
     Option.match(grant, {
-      onNone: () => Effect.fail(new DemoFailure("The demo did not go as planned: the TokenRef holds no grant")),
+      onNone: () =>
+        Effect.fail(new DemoFailure({ message: "The demo did not go as planned: the TokenRef holds no grant" })),
       onSome: Effect.succeed
     })
   )
@@ -368,7 +367,7 @@ const awaitNewGrant = (
       yield* Effect.sleep(Duration.millis(5))
     }
     return yield* Effect.fail(
-      new DemoFailure("The demo did not go as planned: no background refresh happened within 5 seconds")
+      new DemoFailure({ message: "The demo did not go as planned: no background refresh happened within 5 seconds" })
     )
   })
 

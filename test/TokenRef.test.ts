@@ -14,10 +14,10 @@ import {
   Metric,
   MetricLabel,
   Option,
+  Random,
   Schedule,
   Scope,
   Stream,
-  Random,
   TestClock,
   Tracer
 } from "effect"

@@ -321,14 +321,21 @@ layer(Simulator.layer(), { excludeTestServices: true })("opensolar-auth", (it) =
           const store = storeFile("credentials")
           const at = ["--base-url", simulator.url, "--store", store]
 
-          const [wrong, wrongJson] = yield* Effect.all(
+          secrets.add("not-the-password").add("still-not-the-password").add("nor-this-one")
+          const [wrong, wrongJson, wrongFlag] = yield* Effect.all(
             [
               cli([...at, "login", "--username", user.username], { env: { OPENSOLAR_PASSWORD: "not-the-password" } }),
-              cli([...at, "--json", "login", "--username", user.username], { input: "still-not-the-password\n" })
+              cli([...at, "--json", "login", "--username", user.username], { input: "still-not-the-password\n" }),
+              cli([...at, "login", "--username", user.username, "--password", "nor-this-one"])
             ],
             { concurrency: parallel }
           )
           expect(wrong.code).toBe(3)
+          expect(wrongFlag.code).toBe(3)
+          expect(lines(wrongFlag.stderr)).toEqual([
+            expect.stringMatching(/^warning: --password leaves the password in the shell history/),
+            expect.stringMatching(/^error: .* refused the username or password/)
+          ])
           expect(errorLine(wrong)).toMatch(/refused the username or password: check both/)
           expect(wrongJson.code).toBe(3)
           expect(JSON.parse(lines(wrongJson.stderr).at(-1)!).error).toMatchObject({

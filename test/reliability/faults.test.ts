@@ -20,7 +20,7 @@ import { accounts, type Endpoint, Fault, Simulator } from "../../src/testing/ind
 import { outcome } from "./support/outcome.js"
 import { requestTimeout } from "../support/drive.js"
 import { settle } from "./support/settle.js"
-import { stallingStack } from "./support/stalling.js"
+import { trackedStack } from "./support/tracked.js"
 import { apiLayer, clientLayer, logLines, times } from "./support/stack.js"
 
 // On a TOTP step boundary, so that the number of steps a retried MFA login waits for is known.
@@ -460,11 +460,11 @@ describe("fault matrix: a request that is never answered", () => {
         it.effect(`${operationName} → ${expected.outcomes.join(", then ")} after ${expected.log.length}`, () =>
           Effect.gen(function* () {
             yield* TestClock.setTime(start)
-            const { layer, stalls } = stallingStack({ timeout })
+            const { layer, exchanges } = trackedStack({ timeout, stall: true })
 
             const observed = yield* settle(
               runCase(testedOperations[operationName], stalled, repeat, withClient(layer, timeout)),
-              { canJump: stalls.canJump }
+              { canJump: exchanges.canJump }
             )
 
             expect(observed).toEqual(expected)

@@ -245,17 +245,11 @@ export const send = (
   url: URL,
   token: BearerToken.BearerToken
 ): Effect.Effect<Exchange, AuthError.TransportError | AuthError.RequestTimeout | HttpClientError.RequestError> => {
-  const headers =
-    original.headers.accept === undefined
-      ? Headers.set(original.headers, "accept", "application/json")
-      : original.headers
-  const first = rebuild(
-    original,
-    url,
-    Headers.set(headers, "authorization", `Bearer ${BearerToken.value(token)}`),
-    original.method,
-    true
-  )
+  const headers = original.headers.accept === undefined ? { accept: "application/json" } : {}
+  const first = HttpClientRequest.setHeaders(original, {
+    ...headers,
+    authorization: `Bearer ${BearerToken.value(token)}`
+  })
 
   const exchange = (request: HttpClientRequest.HttpClientRequest, hopUrl: URL) =>
     withManualRedirects(config.http.execute(request)).pipe(
@@ -410,6 +404,7 @@ export const retryTransient = <A, E, R>(
 interface Progress {
   reauthenticated: boolean
   attempts: number
+  token: BearerToken.BearerToken | undefined
 }
 
 const rejected = (request: HttpClientRequest.HttpClientRequest, url: URL, token: BearerToken.BearerToken) =>
@@ -429,11 +424,11 @@ const attemptOnce = (
   Effect.gen(function* () {
     progress.attempts += 1
     const token = yield* config.tokenRef.get
-    yield* Effect.annotateCurrentSpan("opensolar.token.fingerprint", fingerprintOf(token))
+    progress.token = token
 
     const first = yield* send(config, request, url, token)
     if (first.response.status !== 401 || !first.carriedToken) {
-      return yield* finish(first, statusErrors)
+      return yield* finish(first, progress, statusErrors)
     }
 
     yield* drain(first.response)
@@ -450,9 +445,8 @@ const attemptOnce = (
       return yield* Effect.fail(rejected(request, url, token))
     }
 
-    yield* Effect.annotateCurrentSpan("opensolar.reauthenticated", true)
     const fresh = yield* config.tokenRef.get
-    yield* Effect.annotateCurrentSpan("opensolar.token.fingerprint", fingerprintOf(fresh))
+    progress.token = fresh
     const second = yield* send(config, request, url, fresh)
     if (second.response.status === 401 && second.carriedToken) {
       yield* drain(second.response)
@@ -461,15 +455,23 @@ const attemptOnce = (
     }
 
     yield* Metric.increment(tokenRecoveries)
-    return yield* finish(second, statusErrors)
+    return yield* finish(second, progress, statusErrors)
   })
+
+const progressAttributes = (progress: Progress): Record<string, unknown> => ({
+  "opensolar.reauthenticated": progress.reauthenticated,
+  "opensolar.attempts": progress.attempts,
+  ...(progress.token === undefined ? {} : { "opensolar.token.fingerprint": fingerprintOf(progress.token) })
+})
 
 const finish = (
   exchange: Exchange,
+  progress: Progress,
   statusErrors: boolean
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, StatusError> =>
   Effect.zipRight(
     Effect.annotateCurrentSpan({
+      ...progressAttributes(progress),
       "http.response.status_code": exchange.response.status,
       "opensolar.redirects": exchange.redirects
     }),
@@ -489,20 +491,18 @@ export const execute = (
   statusErrors: boolean
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, ClientError | StatusError> =>
   Effect.flatMap(guard(config, request), (url) => {
-    const progress: Progress = { reauthenticated: false, attempts: 0 }
+    const progress: Progress = { reauthenticated: false, attempts: 0, token: undefined }
     const attempt = attemptOnce(config, request, url, progress, statusErrors)
     const retried = isIdempotent(request.method) ? retryTransient(attempt, config.retryPolicy) : attempt
     return retried.pipe(
-      Effect.tap(() => Effect.annotateCurrentSpan("opensolar.attempts", progress.attempts)),
-      Effect.tapError(() => Effect.annotateCurrentSpan("opensolar.attempts", progress.attempts)),
+      Effect.tapError(() => Effect.annotateCurrentSpan(progressAttributes(progress))),
       Effect.withSpan(`OpenSolarClient ${request.method}`, {
         kind: "client",
         captureStackTrace: false,
         attributes: {
           "http.request.method": request.method,
           "url.full": displayUrl(url),
-          "server.address": config.origin,
-          "opensolar.reauthenticated": false
+          "server.address": config.origin
         }
       })
     )

@@ -56,14 +56,23 @@ export type StatusError = internal.StatusError
  *
  * - relative URLs resolve against the base URL; absolute URLs are accepted only on the OpenSolar origin;
  * - each request carries the token `TokenRef.get` gives at that moment; a 401 invalidates exactly that token and
- *   the request is sent once more with a fresh one; a second 401 fails with `TokenRejected`;
- * - redirects are followed (at most `maxRedirects` hops) without ever sending the token to another origin;
+ *   the request is sent once more with a fresh one; a second 401 fails with `TokenRejected`. A request whose body
+ *   is a stream cannot be sent twice: after a 401 its token is invalidated and it fails with `TokenRejected`;
+ * - redirects are followed by the client itself (at most `maxRedirects` hops): once a hop leaves the OpenSolar origin,
+ *   it and every later hop go without the `Authorization`, `Cookie` and `Proxy-Authorization` headers, and a 401 from such a hop is returned
+ *   as it is rather than taken for a rejected token. Fetch-based clients are asked not to follow redirects on their
+ *   own (`redirect: "manual"`); in browsers, where fetch hides redirect responses, they come back with status 0;
  * - connection failures and timeouts of idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS) are retried by the
  *   retry policy; POST and PATCH are sent once (plus the one resend after a 401, which the server refused before
  *   acting on).
  *
  * `filterStatusOk` is the same client failing on non-success statuses (see {@link StatusError}); there,
  * throttling and server errors of idempotent requests are retried too, honouring `Retry-After`.
+ *
+ * Each logical request is one span, `OpenSolarClient <METHOD>`, with the method, the URL without its query, the
+ * status, the token's fingerprint, the number of attempts and whether it re-authenticated; the platform's span of
+ * each exchange is its child, with the `Authorization` header redacted (as `Headers.currentRedactedNames` asks).
+ * `response.request` holds the header that was sent; it prints redacted.
  *
  * @since 0.1.0
  * @category models

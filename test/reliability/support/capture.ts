@@ -88,28 +88,33 @@ export const captureSpans = (): SpanCapture => {
   return { spans, layer }
 }
 
+export interface ProcessWatch {
+  /** Every unhandled rejection and uncaught exception seen since the watch began. */
+  readonly seen: ReadonlyArray<unknown>
+  readonly stop: () => void
+}
+
+/** Starts recording the process's unhandled rejections and uncaught exceptions. */
+export const startProcessWatch = (): ProcessWatch => {
+  const seen: Array<unknown> = []
+  const record = (reason: unknown) => {
+    seen.push(reason)
+  }
+  process.on("unhandledRejection", record)
+  process.on("uncaughtExceptionMonitor", record)
+  return {
+    seen,
+    stop: () => {
+      process.off("unhandledRejection", record)
+      process.off("uncaughtExceptionMonitor", record)
+    }
+  }
+}
+
 /** Unhandled rejections and uncaught exceptions of the process while the scope is open. */
 export const watchProcess: Effect.Effect<ReadonlyArray<unknown>, never, Scope.Scope> = Effect.map(
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const seen: Array<unknown> = []
-      const onRejection = (reason: unknown) => {
-        seen.push(reason)
-      }
-      const onException = (error: unknown) => {
-        seen.push(error)
-      }
-      process.on("unhandledRejection", onRejection)
-      process.on("uncaughtExceptionMonitor", onException)
-      return { seen, onRejection, onException }
-    }),
-    ({ onException, onRejection }) =>
-      Effect.sync(() => {
-        process.off("unhandledRejection", onRejection)
-        process.off("uncaughtExceptionMonitor", onException)
-      })
-  ),
-  ({ seen }) => seen
+  Effect.acquireRelease(Effect.sync(startProcessWatch), (watch) => Effect.sync(watch.stop)),
+  (watch) => watch.seen
 )
 
 /** The defects in a cause, if any: a `die`, never a typed failure or an interruption. */

@@ -200,7 +200,8 @@ export const layer = (
  * @example
  * ```ts
  * import { Layer } from "effect"
- * import { FileTokenStore, TokenRef } from "effect-opensolar-auth"
+ * import { TokenRef } from "effect-opensolar-auth"
+ * import { FileTokenStore } from "effect-opensolar-auth/node"
  *
  * const Tokens = TokenRef.layer({
  *   storeKey: { baseUrl: "https://api.opensolar.com", subject: "arnie@illbeback.com" }

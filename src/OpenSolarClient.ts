@@ -72,7 +72,8 @@ export type StatusError = internal.StatusError
  * Each logical request is one span, `OpenSolarClient <METHOD>`, with the method, the URL without its query, the
  * status, the token's fingerprint, the number of attempts and whether it re-authenticated; the platform's span of
  * each exchange is its child, with the `Authorization` header redacted (as `Headers.currentRedactedNames` asks).
- * `response.request` holds the header that was sent; it prints redacted.
+ * A response's `request` is the request as sent without its credentials, so printing or serialising a response,
+ * or an error holding one, never shows the token.
  *
  * @since 0.1.0
  * @category models

@@ -1,4 +1,5 @@
 import * as http from "node:http"
+import { inspect } from "node:util"
 import { Headers, HttpBody, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
@@ -730,25 +731,64 @@ describe("OpenSolarClient", () => {
       provideWorld(
         Effect.gen(function* () {
           const lines: Array<string> = []
-          const capture = Logger.make(({ message, annotations }) => {
-            lines.push(Inspectable.format({ message, annotations: Object.fromEntries(annotations) }))
+          const capture = Logger.map(Logger.jsonLogger, (line) => {
+            lines.push(line)
           })
           const elsewhere = yield* recordingServer((_, response) => answerJson(response, 200, {}))
-          const home = yield* recordingServer((_, response) => redirect(response, 302, `${elsewhere.url}/landing`))
+          const home = yield* recordingServer((request, response) =>
+            request.path === "/away"
+              ? redirect(response, 302, `${elsewhere.url}/landing`)
+              : answerJson(response, 200, { at: "home" })
+          )
           const client = yield* makeClient({ baseUrl: home.url })
 
-          const response = yield* client.get("/away").pipe(
-            Effect.tap((response) => Effect.logDebug("answered", response.request, response.request.headers)),
+          const [away, here] = yield* Effect.all([client.get("/away"), client.get("/here")]).pipe(
+            Effect.tap((responses) =>
+              Effect.forEach(responses, (response) =>
+                Effect.logDebug("answered", response.request, response.request.headers)
+              )
+            ),
             Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
             Logger.withMinimumLogLevel(LogLevel.All)
           )
 
           const token = BearerToken.value(yield* currentToken)
-          expect(response.status).toBe(200)
-          expect(lines.join("\n")).toContain("A redirect leaves the OpenSolar origin")
-          expect(lines.join("\n")).toContain(`${elsewhere.url}/landing`)
-          expect(lines.join("\n")).not.toContain(token)
-          expect(Inspectable.format(home.received.length > 0 ? response.request : undefined)).not.toContain(token)
+          const logged = lines.join("\n")
+          expect([away.status, here.status]).toEqual([200, 200])
+          expect(home.received.find((request) => request.path === "/here")?.authorization).toBe(`Bearer ${token}`)
+          expect(here.request.headers.authorization).toBeUndefined()
+          expect(logged).toContain("A redirect leaves the OpenSolar origin")
+          expect(logged).toContain(`${elsewhere.url}/landing`)
+          expect(logged).toContain("answered")
+          expect(logged).not.toContain(token)
+          expect(Inspectable.format(here.request)).not.toContain(token)
+          expect(JSON.stringify(here)).not.toContain(token)
+          expect(inspect(here, { depth: 10 })).not.toContain(token)
+          expect(String(here)).not.toContain(token)
+        })
+      )
+    )
+
+    it.scoped("never shows the token when a response or an error holding one is printed", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const home = yield* recordingServer((request, response) =>
+            request.path === "/missing" ? answerJson(response, 404, { detail: "Not found." }) : response.end("<html>")
+          )
+          const client = yield* makeClient({ baseUrl: home.url })
+
+          const notFound = yield* Effect.flip(client.filterStatusOk.get("/missing"))
+          const undecodable = yield* Effect.flip(Effect.flatMap(client.get("/html"), (response) => response.json))
+
+          const token = BearerToken.value(yield* currentToken)
+          expect(home.received.map((request) => request.authorization)).toEqual([`Bearer ${token}`, `Bearer ${token}`])
+          expect([notFound._tag, undecodable._tag]).toEqual(["ResponseError", "ResponseError"])
+          for (const error of [notFound, undecodable]) {
+            expect(JSON.stringify(error)).not.toContain(token)
+            expect(inspect(error, { depth: 10 })).not.toContain(token)
+            expect(String(error)).not.toContain(token)
+            expect(inspect(error._tag === "ResponseError" ? error.response : error, { depth: 10 })).not.toContain(token)
+          }
         })
       )
     )

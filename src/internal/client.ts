@@ -5,14 +5,16 @@
  *
  * @internal
  */
+import type * as Cookies from "@effect/platform/Cookies"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
-import { Clock, Duration, Effect, Metric, Option, Predicate, Schedule, Schema } from "effect"
+import { Clock, Duration, Effect, Inspectable, Metric, Option, Predicate, Schedule, Schema, Stream } from "effect"
 import * as AuthError from "../AuthError.js"
 import type * as BaseUrl from "../BaseUrl.js"
 import * as BearerToken from "../BearerToken.js"
@@ -185,7 +187,105 @@ const credentialHeaders = ["authorization", "cookie", "proxy-authorization"]
 const withoutCredentials = (headers: Headers.Headers): Headers.Headers =>
   credentialHeaders.reduce((remaining, name) => Headers.remove(remaining, name), headers)
 
+const stripCredentials = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
+  HttpClientRequest.modify(HttpClientRequest.get(request.url), {
+    method: request.method,
+    urlParams: request.urlParams,
+    headers: withoutCredentials(request.headers),
+    body: request.body,
+    ...Option.match(request.hash, { onNone: () => ({}), onSome: (hash) => ({ hash }) })
+  })
+
 const redirectStatuses: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
+
+/**
+ * A response as the client hands it out: `request` is the request that was sent, without its credentials, so
+ * that printing or serialising a response (or an error holding one) never shows the token, inside a logger or
+ * not. Everything else is the platform's response.
+ *
+ * @internal
+ */
+export class SentResponse implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+
+  constructor(
+    readonly original: HttpClientResponse.HttpClientResponse,
+    readonly request: HttpClientRequest.HttpClientRequest
+  ) {}
+
+  get status(): number {
+    return this.original.status
+  }
+
+  get headers(): Headers.Headers {
+    return this.original.headers
+  }
+
+  get cookies(): Cookies.Cookies {
+    return this.original.cookies
+  }
+
+  get remoteAddress(): Option.Option<string> {
+    return this.original.remoteAddress
+  }
+
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    return this.reading(this.original.formData)
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return this.reading(this.original.text)
+  }
+
+  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+    return this.reading(this.original.json)
+  }
+
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+    return this.reading(this.original.urlParamsBody)
+  }
+
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return this.reading(this.original.arrayBuffer)
+  }
+
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    return Stream.mapError(this.original.stream, (error) => this.rebased(error))
+  }
+
+  toJSON(): unknown {
+    return HttpIncomingMessage.inspect(this, {
+      _id: "@effect/platform/HttpClientResponse",
+      request: this.request.toJSON(),
+      status: this.status
+    })
+  }
+
+  toString(): string {
+    return Inspectable.format(this.toJSON())
+  }
+
+  [Inspectable.NodeInspectSymbol](): unknown {
+    return this.toJSON()
+  }
+
+  private reading<A>(
+    read: Effect.Effect<A, HttpClientError.ResponseError>
+  ): Effect.Effect<A, HttpClientError.ResponseError> {
+    return Effect.mapError(read, (error) => this.rebased(error))
+  }
+
+  private rebased(error: HttpClientError.ResponseError): HttpClientError.ResponseError {
+    return new HttpClientError.ResponseError({
+      request: this.request,
+      response: this,
+      reason: error.reason,
+      cause: error.cause,
+      ...(error.description === undefined ? {} : { description: error.description })
+    })
+  }
+}
 
 /**
  * A response and whether the request that produced it carried the bearer token.
@@ -274,7 +374,11 @@ export const send = (
     redirects: number
   ): Effect.Effect<Exchange, AuthError.TransportError | AuthError.RequestTimeout | HttpClientError.RequestError> =>
     Effect.flatMap(exchange(request, hopUrl), (response) => {
-      const done = Effect.succeed<Exchange>({ response, carriedToken, redirects })
+      const done = Effect.succeed<Exchange>({
+        response: new SentResponse(response, stripCredentials(request)),
+        carriedToken,
+        redirects
+      })
       if (!redirectStatuses.has(response.status) || redirects >= config.maxRedirects) {
         return done
       }

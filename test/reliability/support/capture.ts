@@ -63,11 +63,13 @@ export const captureSpans = (): SpanCapture => {
         Tracer.make({
           span: (...args) => {
             const span = base.span(...args)
+            // What an exporter sends: name, attributes, events, links and, for a failure, the rendered cause (an
+            // exporter records the exception's message and stack, not the fields of the error object).
             const text = () => {
               const status = span.status
               const exit =
                 status._tag === "Ended" && Exit.isFailure(status.exit)
-                  ? `${Cause.pretty(status.exit.cause, { renderErrorCause: true })}\n${render(Cause.squash(status.exit.cause))}`
+                  ? Cause.pretty(status.exit.cause, { renderErrorCause: true })
                   : ""
               return [
                 span.name,

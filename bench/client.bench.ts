@@ -1,14 +1,15 @@
 /**
  * Requests per second through `OpenSolarClient` divided by requests per second through the bare platform
  * `HttpClient` sending the same request with the same token, against the simulator on loopback, measured in the
- * same run: a warm-up, then rounds that alternate between the two so that drift affects both alike.
+ * same run: a warm-up, then rounds that rotate between them so that drift affects all alike. The client is measured
+ * twice: with its defaults, and with its per-exchange timeout turned off, which is most of its cost per request.
  *
  * Run it with `npx tsx bench/client.bench.ts`.
  */
 import { pathToFileURL } from "node:url"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import * as BearerToken from "../src/BearerToken.js"
 import * as OpenSolar from "../src/OpenSolar.js"
 import * as OpenSolarClient from "../src/OpenSolarClient.js"
@@ -19,7 +20,10 @@ export interface ClientBenchResult {
   readonly name: "client"
   /** Requests per second through `OpenSolarClient` over requests per second through the bare `HttpClient`. */
   readonly ratio: number
+  /** The same ratio with the client's per-exchange timeout turned off (`timeout: Duration.infinity`). */
+  readonly ratioWithoutTimeout: number
   readonly clientRequestsPerSecond: number
+  readonly clientWithoutTimeoutRequestsPerSecond: number
   readonly bareRequestsPerSecond: number
   readonly requestsPerRound: number
   readonly rounds: number
@@ -65,36 +69,40 @@ const measure = (options: ClientBenchOptions) =>
       HttpClient.mapRequest(HttpClientRequest.bearerToken(BearerToken.value(token)))
     )
 
-    const throughClient = Effect.flatMap(client.get(path), (response) =>
-      Effect.as(response.arrayBuffer, response.status)
-    )
-    const throughBare = Effect.flatMap(bare.get(path), (response) => Effect.as(response.arrayBuffer, response.status))
+    const untimed = yield* OpenSolarClient.make({ baseUrl: sim.url, timeout: Duration.infinity })
 
-    yield* timed(requestsPerRound / 2, concurrency, throughBare)
-    yield* timed(requestsPerRound / 2, concurrency, throughClient)
+    const through = (send: HttpClient.HttpClient.With<unknown>) =>
+      Effect.flatMap(send.get(path), (response) => Effect.as(response.arrayBuffer, response.status))
+    const contenders = [
+      { name: "bare", send: through(bare), millis: 0 },
+      { name: "client", send: through(client), millis: 0 },
+      { name: "untimed", send: through(untimed), millis: 0 }
+    ]
+
+    for (const contender of contenders) {
+      yield* timed(requestsPerRound / 2, concurrency, contender.send)
+    }
     yield* sim.clearLog
 
-    let clientMillis = 0
-    let bareMillis = 0
     for (let round = 0; round < rounds; round++) {
-      // Alternate which goes first, so that neither always runs on a warmer or a more loaded process.
-      if (round % 2 === 0) {
-        bareMillis += yield* timed(requestsPerRound, concurrency, throughBare)
-        clientMillis += yield* timed(requestsPerRound, concurrency, throughClient)
-      } else {
-        clientMillis += yield* timed(requestsPerRound, concurrency, throughClient)
-        bareMillis += yield* timed(requestsPerRound, concurrency, throughBare)
+      // Rotate which goes first, so that none always runs on a warmer or a more loaded process.
+      for (let turn = 0; turn < contenders.length; turn++) {
+        const contender = contenders[(round + turn) % contenders.length]!
+        contender.millis += yield* timed(requestsPerRound, concurrency, contender.send)
       }
       yield* sim.clearLog
     }
 
     const total = requestsPerRound * rounds
-    const clientRequestsPerSecond = (total / clientMillis) * 1000
-    const bareRequestsPerSecond = (total / bareMillis) * 1000
+    const [bareRequestsPerSecond, clientRequestsPerSecond, clientWithoutTimeoutRequestsPerSecond] = contenders.map(
+      (contender) => (total / contender.millis) * 1000
+    ) as [number, number, number]
     return {
       name: "client",
       ratio: clientRequestsPerSecond / bareRequestsPerSecond,
+      ratioWithoutTimeout: clientWithoutTimeoutRequestsPerSecond / bareRequestsPerSecond,
       clientRequestsPerSecond,
+      clientWithoutTimeoutRequestsPerSecond,
       bareRequestsPerSecond,
       requestsPerRound,
       rounds,
@@ -119,7 +127,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     (result) => {
       console.log(
         `OpenSolarClient: ${result.clientRequestsPerSecond.toFixed(0)} req/s, bare HttpClient: ` +
-          `${result.bareRequestsPerSecond.toFixed(0)} req/s, ratio ${result.ratio.toFixed(3)} ` +
+          `${result.bareRequestsPerSecond.toFixed(0)} req/s, ratio ${result.ratio.toFixed(3)}; ` +
+          `without the per-exchange timeout: ${result.clientWithoutTimeoutRequestsPerSecond.toFixed(0)} req/s, ` +
+          `ratio ${result.ratioWithoutTimeout.toFixed(3)} ` +
           `(${result.rounds} rounds of ${result.requestsPerRound} requests, ${result.concurrency} at a time)`
       )
     },

@@ -110,7 +110,11 @@ export interface Options {
   readonly baseUrl?: string | undefined
   /** How many redirects one request follows before its last redirect response is returned. @default 5 */
   readonly maxRedirects?: number | undefined
-  /** How long one exchange (one hop of one attempt) may take before it fails with `RequestTimeout`. @default 30 seconds */
+  /**
+   * How long one exchange (one hop of one attempt) may take to answer before it fails with `RequestTimeout`;
+   * `Duration.infinity` leaves the limit to the platform client. Timing each exchange is the client's largest
+   * cost per request (a race of fibers); on a remote API it is negligible. @default 30 seconds
+   */
   readonly timeout?: Duration.DurationInput | undefined
   /** When idempotent requests are retried after transient failures. @default RetryPolicy.default */
   readonly retryPolicy?: RetryPolicy.RetryPolicy | undefined

@@ -833,6 +833,46 @@ describe("OpenSolarClient", () => {
     )
   })
 
+  describe("timeouts", () => {
+    const slowPost = (options: OpenSolarClient.Options) =>
+      Effect.gen(function* () {
+        const sim = yield* Simulator
+        const client = yield* makeClient(options)
+        yield* Effect.flatMap(TokenRef.TokenRef, (tokenRef) => tokenRef.get)
+        yield* sim.injectFault({ endpoint: "projects", fault: Fault.Delay({ duration: "1 hour" }) })
+
+        return yield* advancingToNewSleep(
+          Duration.toMillis("2 hours"),
+          Effect.either(client.post("/api/orgs/1/projects/"))
+        )
+      })
+
+    it.effect("an exchange that takes longer than the timeout fails with RequestTimeout", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const outcome = yield* slowPost({ timeout: "30 seconds" })
+
+          expect(outcome._tag).toBe("Left")
+          expect(outcome._tag === "Left" ? outcome.left : undefined).toMatchObject({
+            _tag: "RequestTimeout",
+            timeoutMillis: 30_000
+          })
+        })
+      )
+    )
+
+    it.effect("Duration.infinity leaves the limit to the platform client", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const outcome = yield* slowPost({ timeout: Duration.infinity })
+
+          expect(outcome._tag).toBe("Right")
+          expect(outcome._tag === "Right" ? outcome.right.status : undefined).toBe(405)
+        })
+      )
+    )
+  })
+
   describe("configuration", () => {
     it.effect("refuses a base URL that is not https off loopback, and nonsensical limits", () =>
       provideWorld(

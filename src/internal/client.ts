@@ -209,10 +209,19 @@ export class SentResponse implements HttpClientResponse.HttpClientResponse {
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
 
+  private stripped: HttpClientRequest.HttpClientRequest | undefined
+
   constructor(
     readonly original: HttpClientResponse.HttpClientResponse,
-    readonly request: HttpClientRequest.HttpClientRequest
+    private readonly sent: HttpClientRequest.HttpClientRequest
   ) {}
+
+  get request(): HttpClientRequest.HttpClientRequest {
+    if (this.stripped === undefined) {
+      this.stripped = stripCredentials(this.sent)
+    }
+    return this.stripped
+  }
 
   get status(): number {
     return this.original.status
@@ -353,15 +362,18 @@ export const send = (
 
   const exchange = (request: HttpClientRequest.HttpClientRequest, hopUrl: URL) =>
     withManualRedirects(config.http.execute(request)).pipe(
-      Effect.timeoutFail({
-        duration: config.timeout,
-        onTimeout: () =>
-          new AuthError.RequestTimeout({
-            method: original.method,
-            url: displayUrl(hopUrl),
-            timeoutMillis: Duration.toMillis(config.timeout)
-          })
-      }),
+      (sending) =>
+        Duration.isFinite(config.timeout)
+          ? Effect.timeoutFail(sending, {
+              duration: config.timeout,
+              onTimeout: () =>
+                new AuthError.RequestTimeout({
+                  method: original.method,
+                  url: displayUrl(hopUrl),
+                  timeoutMillis: Duration.toMillis(config.timeout)
+                })
+            })
+          : sending,
       Effect.catchTag("RequestError", "ResponseError", (error) =>
         Effect.fail(fromRequestError(original, hopUrl, error))
       )
@@ -375,7 +387,7 @@ export const send = (
   ): Effect.Effect<Exchange, AuthError.TransportError | AuthError.RequestTimeout | HttpClientError.RequestError> =>
     Effect.flatMap(exchange(request, hopUrl), (response) => {
       const done = Effect.succeed<Exchange>({
-        response: new SentResponse(response, stripCredentials(request)),
+        response: new SentResponse(response, request),
         carriedToken,
         redirects
       })

@@ -388,7 +388,8 @@ describe("OpenSolarClient", () => {
             `http://localhost:${port}/api/orgs/1/`,
             `https://127.0.0.1:${port}/api/orgs/1/`,
             `http://user:secret@127.0.0.1:${port}/api/orgs/1/`,
-            "file:///etc/passwd"
+            "file:///etc/passwd",
+            "http://user:secret@[unparsable/x"
           ]
 
           const errors = yield* Effect.forEach(foreign, (url) => Effect.flip(client.get(url)))
@@ -399,6 +400,8 @@ describe("OpenSolarClient", () => {
           expect(errors[0]!.message).toContain(`GET ${elsewhere.url}/steal was refused before sending`)
           expect(errors[0]!.message).toContain(sim.url)
           expect(errors[3]!.message).not.toContain("secret")
+          expect(errors[5]!.message).toContain("the URL cannot be parsed")
+          expect(errors[5]!.message).not.toContain("secret")
           expect(elsewhere.received).toEqual([])
           expect(yield* sim.requestLog).toEqual([])
         })

@@ -142,7 +142,7 @@ export const resolveAgainst =
  */
 export const displayUrl = (url: URL | string): string => {
   if (typeof url === "string" && !URL.canParse(url)) {
-    return url.split(/[?#]/, 1)[0] ?? ""
+    return (url.split(/[?#]/, 1)[0] ?? "").replace(/\/\/[^/]*@/, "//")
   }
   const parsed = new URL(url)
   return `${parsed.origin}${parsed.pathname}`

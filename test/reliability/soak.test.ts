@@ -98,15 +98,6 @@ const scheduleArbitrary = fc.array(eventArbitrary, { minLength: 20, maxLength: 6
 // ---------------------------------------------------------------------------------------------------------------
 // The bound
 
-/**
- * Logins and refreshes the year may take. While refreshes answer new tokens, one per refresh interval (the shortest
- * the jitter allows). While they answer the same token, that token cannot be renewed before it expires: each
- * lifetime then takes up to three (the refresh at the refresh point and at the deadline, then a login). Then the
- * first login, and for each fault or revocation the requests it spoils plus the one it can cause: a fault on a
- * token endpoint spoils its requests, each of which can be followed by one more (a refused refresh falls back to a
- * login; a background refresh that gave up is replaced by one at the deadline); a 401 on a resource makes the
- * client refresh once; a revocation costs a refused refresh and a login. Delays spoil nothing.
- */
 const spoiledBy = (event: Event): number => {
   if (event.kind === "revoke") {
     return 2
@@ -120,6 +111,15 @@ const spoiledBy = (event: Event): number => {
   return 2 * event.times
 }
 
+/**
+ * Logins and refreshes the year may take. While refreshes answer new tokens, one per refresh interval (the shortest
+ * the jitter allows). While they answer the same token, that token cannot be renewed before it expires: each
+ * lifetime then takes up to three (the refresh at the refresh point and at the deadline, then a login). Then the
+ * first login, and for each fault or revocation the requests it spoils plus the one it can cause: a fault on a
+ * token endpoint spoils its requests, each of which can be followed by one more (a refused refresh falls back to a
+ * login; a background refresh that gave up is replaced by one at the deadline); a 401 on a resource makes the
+ * client refresh once; a revocation costs a refused refresh and a login. Delays spoil nothing.
+ */
 const upstreamBound = (schedule: ReadonlyArray<Event>): number => {
   const dayMillis = Duration.toMillis(Duration.days(1))
   const renewals = Math.ceil((days * dayMillis) / (Duration.toMillis(lifetime) * (refreshRatio - jitterRatio)))
@@ -234,7 +234,9 @@ describe("soak: a year of operation", () => {
         const logs = captureLogs()
         const { strategy, counts } = countedStrategy()
         const { exchanges, layer } = trackedStack({ timeout: requestTimeout, stall: false })
-        // The logger is given to the library's layers only: the simulator's own fibers are not under test.
+        // The logger is given to the library's layers only: the simulator's own fibers are not under test. The
+        // background fiber wakes once a tick rather than every 101 minutes: it still sleeps exactly until each
+        // refresh point, and the clock makes far fewer jumps.
         const world = clientLayer(strategy, { tokenRef: { lifetime, refreshRatio, wakeInterval: tick } }).pipe(
           Layer.provide(logs.layer),
           Layer.provideMerge(layer)

@@ -34,7 +34,10 @@ export interface Options {
   readonly maxWait?: Duration.DurationInput | undefined
   /** How long after the first failure retrying may go on; no retry would end later. @default 60 seconds */
   readonly maxElapsed?: Duration.DurationInput | undefined
-  /** The longest `Retry-After` worth waiting for; a longer one fails at once with the `RateLimited` error. @default 60 seconds */
+  /**
+   * The longest `Retry-After` worth waiting for; a longer one fails at once with the `RateLimited` error.
+   * @default 60 seconds
+   */
   readonly maxRetryAfter?: Duration.DurationInput | undefined
   /**
    * How much of each wait is random, from 0 (none) to 1; at most `1 - 1 / factor` is used, so that waits

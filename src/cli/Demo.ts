@@ -98,7 +98,8 @@ export const run: Effect.Effect<
   return tour(adjustable).pipe(
     Effect.withClock(adjustable.clock),
     Effect.scoped,
-    // The simulator is built outside the adjustable clock: it keeps the server's own time, moved by its control surface.
+    // The simulator is built outside the adjustable clock: it keeps the server's own time, moved by its control
+    // surface.
     Effect.provide(Simulator.layer())
   )
 })
@@ -273,8 +274,9 @@ const tour = (adjustable: AdjustableClock) =>
     yield* done(`Token now: ${style.bold(recovered.fingerprint)}.`)
 
     // Step 6 -------------------------------------------------------------------------------------------------------
-    yield* heading(`${concurrentCallers.toLocaleString("en")} concurrent callers, one login`, [
-      `A fresh TokenRef with no token is asked by ${concurrentCallers.toLocaleString("en")} callers at the same moment.`,
+    const callers = concurrentCallers.toLocaleString("en")
+    yield* heading(`${callers} concurrent callers, one login`, [
+      `A fresh TokenRef with no token is asked by ${callers} callers at the same moment.`,
       "They all wait for the one login in flight instead of each logging in."
     ])
     logStart = yield* logLength
@@ -328,8 +330,9 @@ const tour = (adjustable: AdjustableClock) =>
     const afterRestart = yield* logSince(logStart)
     yield* expect(afterRestart.length === 0, `the restarted program sent ${afterRestart.length} requests`)
     yield* expect(BearerToken.equals(restarted, recovered.token), "the restarted program holds another token")
+    const restartedName = style.bold(BearerToken.fingerprint(restarted))
     yield* done(
-      `The new program holds ${style.bold(BearerToken.fingerprint(restarted))} from ${path.basename(storePath)}, with 0 requests.`,
+      `The new program holds ${restartedName} from ${path.basename(storePath)}, with 0 requests.`,
       restartMillis
     )
 

@@ -156,7 +156,9 @@ export const make = (
   Effect.gen(function* () {
     const baseUrl = yield* decodeBaseUrl(options.baseUrl ?? BaseUrl.production)
     const timeout = yield* decodeTimeout(options.timeout ?? defaultTimeout)
-    const client = yield* HttpClient.HttpClient
+    // The platform's span of an exchange would keep the request, with its body and headers, in its failure cause;
+    // the wire client's own span, whose failures are typed errors without the request, stands in for it.
+    const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
 
     const send = <A>(
       context: wire.RequestContext,
@@ -171,7 +173,7 @@ export const make = (
               error._tag === "ResponseError" && error.reason === "StatusCode",
             (error) => Effect.succeed(error.response)
           ),
-          // Whatever the program configured, the bearer token never reaches the platform's span attributes.
+          // Whatever the program configured, a request printed on its way (by a logging client) hides the token.
           Effect.locallyWith(Headers.currentRedactedNames, (names) => [...names, "authorization"])
         )
         yield* Effect.annotateCurrentSpan("http.response.status_code", response.status)

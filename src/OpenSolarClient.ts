@@ -70,8 +70,9 @@ export type StatusError = internal.StatusError
  * throttling and server errors of idempotent requests are retried too, honouring `Retry-After`.
  *
  * Each logical request is one span, `OpenSolarClient <METHOD>`, with the method, the URL without its query, the
- * status, the token's fingerprint, the number of attempts and whether it re-authenticated; the platform's span of
- * each exchange is its child, with the `Authorization` header redacted (as `Headers.currentRedactedNames` asks).
+ * status, the token's fingerprint, the number of attempts and whether it re-authenticated; a failed request's span
+ * holds its typed error, never the request. The platform makes no span of its own for these exchanges (its span
+ * would keep the request, token included, when the connection fails), so no trace headers are sent to the API.
  * A response's `request` is the request as sent without its credentials, so printing or serialising a response,
  * or an error holding one, never shows the token.
  *
@@ -199,7 +200,9 @@ export const make = (
     }
 
     const config: internal.Config = {
-      http: yield* HttpClient.HttpClient,
+      // The platform's span of an exchange would keep the request, with its token, in its failure cause; the
+      // client's own span, whose failures are typed errors without the request, stands in for it.
+      http: HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true),
       tokenRef: yield* TokenRef.TokenRef,
       baseUrl,
       origin: BaseUrl.origin(baseUrl),

@@ -8,10 +8,12 @@
  * @since 0.1.0
  */
 import type { Predicate, Schedule } from "effect"
-import { Clock, Context, DateTime, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Clock, Context, DateTime, Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import { constTrue, dual } from "effect/Function"
 import * as AuthError from "./AuthError.js"
 import type * as BearerToken from "./BearerToken.js"
+import * as Credentials from "./Credentials.js"
+import * as duration from "./internal/duration.js"
 import * as MfaCodeSource from "./MfaCodeSource.js"
 import { OpenSolarApi, toGrant } from "./OpenSolarApi.js"
 import * as OpenSolarConfig from "./OpenSolarConfig.js"
@@ -94,7 +96,10 @@ export interface PasswordOptions {
   /** The account's email address. */
   readonly username: string
   readonly password: Redacted.Redacted<string> | string
-  /** How long a token lives after issue. @default TokenGrant.standardLifetime (7 days) */
+  /**
+   * How long a token lives after issue, from 1 millisecond to 100 years; anything else fails every attempt with
+   * a `ConfigurationError` naming `lifetime`, before any request. @default TokenGrant.standardLifetime (7 days)
+   */
   readonly lifetime?: Duration.DurationInput | undefined
 }
 
@@ -107,16 +112,23 @@ const redact = (secret: Redacted.Redacted<string> | string): Redacted.Redacted<s
  * @since 0.1.0
  * @category constructors
  */
-export const password = (options: PasswordOptions): Strategy<AuthError.ApiError, OpenSolarApi> => {
+export const password: {
+  (options: PasswordOptions & { readonly lifetime?: undefined }): Strategy<AuthError.ApiError, OpenSolarApi>
+  (options: PasswordOptions): Strategy<AuthError.ApiError | AuthError.ConfigurationError, OpenSolarApi>
+} = ((options: PasswordOptions): Strategy<AuthError.ApiError | AuthError.ConfigurationError, OpenSolarApi> => {
   const secret = redact(options.password)
+  // Decoding an absent lifetime cannot fail, which makes the overload without a lifetime exact.
+  const lifetime = duration.decodeLifetime(options.lifetime)
   return make("password", () =>
     Effect.gen(function* () {
+      const checkedLifetime = yield* lifetime
       const api = yield* OpenSolarApi
+
       const response = yield* api.login({ username: options.username, password: secret })
-      return yield* toGrant(response, { strategy: "password", lifetime: options.lifetime })
+      return yield* toGrant(response, { strategy: "password", lifetime: checkedLifetime })
     })
   )
-}
+}) as typeof password
 
 /**
  * Options of {@link passwordWithMfa}.
@@ -137,12 +149,22 @@ export interface PasswordWithMfaOptions extends PasswordOptions {
  * @since 0.1.0
  * @category constructors
  */
-export const passwordWithMfa = (
+export const passwordWithMfa: {
+  (
+    options: PasswordWithMfaOptions & { readonly lifetime?: undefined }
+  ): Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable, OpenSolarApi>
+  (
+    options: PasswordWithMfaOptions
+  ): Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable | AuthError.ConfigurationError, OpenSolarApi>
+} = ((
   options: PasswordWithMfaOptions
-): Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable, OpenSolarApi> => {
+): Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable | AuthError.ConfigurationError, OpenSolarApi> => {
   const secret = redact(options.password)
+  // Decoding an absent lifetime cannot fail, which makes the overload without a lifetime exact.
+  const lifetime = duration.decodeLifetime(options.lifetime)
   return make("password-mfa", () =>
     Effect.gen(function* () {
+      const checkedLifetime = yield* lifetime
       const api = yield* OpenSolarApi
       const login = (mfaCode: Redacted.Redacted<string>) =>
         api.login({ username: options.username, password: secret, mfaCode })
@@ -160,10 +182,10 @@ export const passwordWithMfa = (
         )
       )
 
-      return yield* toGrant(response, { strategy: "password-mfa", lifetime: options.lifetime })
+      return yield* toGrant(response, { strategy: "password-mfa", lifetime: checkedLifetime })
     })
   )
-}
+}) as typeof passwordWithMfa
 
 /**
  * Options of {@link sessionRefresh}.
@@ -172,9 +194,12 @@ export const passwordWithMfa = (
  * @category models
  */
 export interface SessionRefreshOptions {
-  /** The organisation the answer is scoped to (`?org_id=`). @default none */
+  /** The organisation the answer is scoped to (`?org_id=`), a positive whole number. @default none */
   readonly orgId?: number | undefined
-  /** How long a newly issued token lives. @default TokenGrant.standardLifetime (7 days) */
+  /**
+   * How long a newly issued token lives, from 1 millisecond to 100 years.
+   * @default TokenGrant.standardLifetime (7 days)
+   */
   readonly lifetime?: Duration.DurationInput | undefined
 }
 
@@ -182,27 +207,50 @@ export interface SessionRefreshOptions {
  * Refreshes the current session (`GET /api/fetch_token/`) with the current grant's token. Fails with
  * `TokenRejected` when there is no current grant or it has expired (without a request), or when the API refuses
  * the token. When the API answers with the same token string, the grant keeps its original issue and expiry
- * times. Grants carry `strategy: "session-refresh"`.
+ * times. An `orgId` or `lifetime` that cannot work fails every attempt with a `ConfigurationError` naming it,
+ * before any request. Grants carry `strategy: "session-refresh"`.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const sessionRefresh = (options: SessionRefreshOptions = {}): Strategy<AuthError.ApiError, OpenSolarApi> =>
-  make("session-refresh", (current) =>
+export const sessionRefresh: {
+  (options?: { readonly orgId?: undefined; readonly lifetime?: undefined }): Strategy<AuthError.ApiError, OpenSolarApi>
+  (options: SessionRefreshOptions): Strategy<AuthError.ApiError | AuthError.ConfigurationError, OpenSolarApi>
+} = ((
+  options: SessionRefreshOptions = {}
+): Strategy<AuthError.ApiError | AuthError.ConfigurationError, OpenSolarApi> => {
+  // Decoding an absent orgId and lifetime cannot fail, which makes the overload without them exact.
+  const orgId = decodeOrgId(options.orgId)
+  const lifetime = duration.decodeLifetime(options.lifetime)
+  return make("session-refresh", (current) =>
     Effect.gen(function* () {
+      const checkedOrgId = yield* orgId
+      const checkedLifetime = yield* lifetime
       const api = yield* OpenSolarApi
       const now = yield* Clock.currentTimeMillis
+
       // An expired token would only be refused: sending it costs a request and shows the API a dead credential.
       if (Option.isNone(current) || TokenGrant.isExpiredAt(current.value, now)) {
-        const query = options.orgId === undefined ? "" : `?org_id=${options.orgId}`
+        const query = checkedOrgId === undefined ? "" : `?org_id=${checkedOrgId}`
         return yield* new AuthError.TokenRejected({ method: "GET", url: `${api.baseUrl}/api/fetch_token/${query}` })
       }
 
-      const response = yield* api.fetchToken({ token: current.value.token, orgId: options.orgId })
-      const grant = yield* toGrant(response, { strategy: "session-refresh", lifetime: options.lifetime })
+      const response = yield* api.fetchToken({ token: current.value.token, orgId: checkedOrgId })
+      const grant = yield* toGrant(response, { strategy: "session-refresh", lifetime: checkedLifetime })
       return TokenGrant.continueFrom(current, grant)
     })
   )
+}) as typeof sessionRefresh
+
+const decodeOrgId = (orgId: number | undefined): Either.Either<number | undefined, AuthError.ConfigurationError> =>
+  orgId === undefined || Schema.is(Credentials.OrgId)(orgId)
+    ? Either.right(orgId)
+    : Either.left(
+        new AuthError.ConfigurationError({
+          reason: `orgId must be an OpenSolar organisation id, a positive whole number; got ${String(orgId)}`,
+          variables: ["orgId"]
+        })
+      )
 
 /**
  * What is known about a machine user's token, recorded in its grants.
@@ -360,30 +408,45 @@ export const retry: {
 )
 
 /**
- * Fails with `RequestTimeout` when a strategy has not obtained a grant within `duration`, interrupting it.
- * The error's method is `AUTHENTICATE` and its URL the strategy's name.
+ * Fails with `RequestTimeout` when a strategy has not obtained a grant within `duration` (from 1 millisecond to
+ * 100 years, or `Duration.infinity` for no limit), interrupting it. The error's method is `AUTHENTICATE` and its
+ * URL the strategy's name. Any other `duration` fails every attempt with a `ConfigurationError` naming `timeout`,
+ * without starting the strategy.
  *
  * @since 0.1.0
  * @category combinators
  */
 export const timeout: {
-  (duration: Duration.DurationInput): <E, R>(self: Strategy<E, R>) => Strategy<E | AuthError.RequestTimeout, R>
-  <E, R>(self: Strategy<E, R>, duration: Duration.DurationInput): Strategy<E | AuthError.RequestTimeout, R>
+  (
+    duration: Duration.DurationInput
+  ): <E, R>(self: Strategy<E, R>) => Strategy<E | AuthError.RequestTimeout | AuthError.ConfigurationError, R>
+  <E, R>(
+    self: Strategy<E, R>,
+    duration: Duration.DurationInput
+  ): Strategy<E | AuthError.RequestTimeout | AuthError.ConfigurationError, R>
 } = dual(
   2,
-  <E, R>(self: Strategy<E, R>, duration: Duration.DurationInput): Strategy<E | AuthError.RequestTimeout, R> => ({
-    name: self.name,
-    authenticate: (current) =>
-      Effect.timeoutFail(self.authenticate(current), {
-        duration,
-        onTimeout: () =>
-          new AuthError.RequestTimeout({
-            method: "AUTHENTICATE",
-            url: self.name,
-            timeoutMillis: Duration.toMillis(duration)
+  <E, R>(
+    self: Strategy<E, R>,
+    input: Duration.DurationInput
+  ): Strategy<E | AuthError.RequestTimeout | AuthError.ConfigurationError, R> => {
+    const limit = duration.decode(input, { name: "timeout", acceptsInfinity: true })
+    return {
+      name: self.name,
+      authenticate: (current) =>
+        Effect.flatMap(limit, (checkedLimit) =>
+          Effect.timeoutFail(self.authenticate(current), {
+            duration: checkedLimit,
+            onTimeout: () =>
+              new AuthError.RequestTimeout({
+                method: "AUTHENTICATE",
+                url: self.name,
+                timeoutMillis: Duration.toMillis(checkedLimit)
+              })
           })
-      })
-  })
+        )
+    }
+  }
 )
 
 /**
@@ -395,7 +458,7 @@ export const timeout: {
 export interface StandardOptions extends PasswordOptions {
   /** Where two-factor codes come from, for accounts with two-factor authentication. @default none */
   readonly mfa?: MfaCodeSource.MfaCodeSource | undefined
-  /** The organisation session refreshes are scoped to. @default none */
+  /** The organisation session refreshes are scoped to, a positive whole number. @default none */
   readonly orgId?: number | undefined
 }
 
@@ -418,10 +481,21 @@ export interface StandardOptions extends PasswordOptions {
  * })
  * ```
  */
-export const standard = (
+export const standard: {
+  (
+    options: StandardOptions & { readonly lifetime?: undefined; readonly orgId?: undefined }
+  ): Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable, OpenSolarApi>
+  (
+    options: StandardOptions
+  ): Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable | AuthError.ConfigurationError, OpenSolarApi>
+} = ((
   options: StandardOptions
-): Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable, OpenSolarApi> => {
-  const login: Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable, OpenSolarApi> =
+): Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable | AuthError.ConfigurationError, OpenSolarApi> => {
+  // The overload without an orgId or a lifetime is exact: then neither strategy below can fail to decode them.
+  const login: Strategy<
+    AuthError.ApiError | AuthError.MfaCodeUnavailable | AuthError.ConfigurationError,
+    OpenSolarApi
+  > =
     options.mfa === undefined
       ? password(options)
       : passwordWithMfa({
@@ -434,7 +508,7 @@ export const standard = (
     on: ["TokenRejected"]
   })
   return { name: "standard", authenticate: strategy.authenticate }
-}
+}) as typeof standard
 
 /**
  * The strategy described by configuration read by {@link OpenSolarConfig}: a machine user's token when
@@ -445,7 +519,7 @@ export const standard = (
  */
 export const fromSettings = (
   settings: OpenSolarConfig.OpenSolarSettings
-): Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable, OpenSolarApi> => {
+): Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable | AuthError.ConfigurationError, OpenSolarApi> => {
   const credentials = settings.credentials
   if (credentials._tag === "MachineUser") {
     return machineUser(credentials.token)

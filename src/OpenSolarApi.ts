@@ -24,6 +24,7 @@ import {
 import * as AuthError from "./AuthError.js"
 import * as BaseUrl from "./BaseUrl.js"
 import * as BearerToken from "./BearerToken.js"
+import * as duration from "./internal/duration.js"
 import * as wire from "./internal/wire.js"
 import * as TokenGrant from "./TokenGrant.js"
 
@@ -99,7 +100,7 @@ export interface MachineUserResponse {
 export interface Options {
   /** The API's base URL. @default "https://api.opensolar.com" */
   readonly baseUrl?: string | undefined
-  /** How long one request may take. @default 10 seconds */
+  /** How long one request may take, from 1 millisecond to 100 years. @default 10 seconds */
   readonly timeout?: Duration.DurationInput | undefined
 }
 
@@ -311,32 +312,40 @@ export const layer = (
 export interface GrantOptions {
   /** The name of the strategy that obtained the token, recorded in the grant. */
   readonly strategy: string
-  /** How long a standard token lives after issue. @default TokenGrant.standardLifetime (7 days) */
+  /**
+   * How long a standard token lives after issue, from 1 millisecond to 100 years.
+   * @default TokenGrant.standardLifetime (7 days)
+   */
   readonly lifetime?: Duration.DurationInput | undefined
 }
 
 /**
  * Turns an answer of the API into a grant issued now (by `Clock`), expiring `lifetime` later — or never, when
- * the answer says the user is a machine user.
+ * the answer says the user is a machine user. Fails with a `ConfigurationError` naming `lifetime` when it is
+ * not a duration from 1 millisecond to 100 years.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const toGrant = (response: TokenResponse, options: GrantOptions): Effect.Effect<TokenGrant.TokenGrant> =>
-  Effect.map(Clock.currentTimeMillis, (now) => {
-    const issuedAt = DateTime.unsafeMake(now)
-    const lifetime = options.lifetime ?? TokenGrant.standardLifetime
-    return new TokenGrant.TokenGrant({
-      token: response.token,
-      issuedAt,
-      expiresAt:
-        response.user.isMachineUser === true ? Option.none() : Option.some(DateTime.addDuration(issuedAt, lifetime)),
-      user: response.user,
-      org: response.org,
-      orgs: response.orgs,
-      strategy: options.strategy
+export const toGrant = (
+  response: TokenResponse,
+  options: GrantOptions
+): Effect.Effect<TokenGrant.TokenGrant, AuthError.ConfigurationError> =>
+  Effect.flatMap(duration.decodeLifetime(options.lifetime), (lifetime) =>
+    Effect.map(Clock.currentTimeMillis, (now) => {
+      const issuedAt = DateTime.unsafeMake(now)
+      return new TokenGrant.TokenGrant({
+        token: response.token,
+        issuedAt,
+        expiresAt:
+          response.user.isMachineUser === true ? Option.none() : Option.some(DateTime.addDuration(issuedAt, lifetime)),
+        user: response.user,
+        org: response.org,
+        orgs: response.orgs,
+        strategy: options.strategy
+      })
     })
-  })
+  )
 
 const decodeBaseUrl = (text: string): Effect.Effect<BaseUrl.BaseUrl, AuthError.ConfigurationError> =>
   Either.match(Schema.decodeUnknownEither(BaseUrl.BaseUrl)(text), {
@@ -352,22 +361,5 @@ const decodeBaseUrl = (text: string): Effect.Effect<BaseUrl.BaseUrl, AuthError.C
     }
   })
 
-const decodeTimeout = (input: Duration.DurationInput): Effect.Effect<Duration.Duration, AuthError.ConfigurationError> =>
-  Option.match(Duration.decodeUnknown(input), {
-    onNone: () =>
-      Effect.fail(
-        new AuthError.ConfigurationError({
-          reason: 'The request timeout is not a duration: give milliseconds or a text such as "10 seconds"',
-          variables: ["timeout"]
-        })
-      ),
-    onSome: (timeout) =>
-      Duration.isFinite(timeout) && Duration.toMillis(timeout) > 0
-        ? Effect.succeed(timeout)
-        : Effect.fail(
-            new AuthError.ConfigurationError({
-              reason: `The request timeout must be positive and finite, not ${Duration.format(timeout)}`,
-              variables: ["timeout"]
-            })
-          )
-  })
+const decodeTimeout = (input: unknown): Effect.Effect<Duration.Duration, AuthError.ConfigurationError> =>
+  duration.decode(input, { name: "timeout" })

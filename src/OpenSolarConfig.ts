@@ -21,6 +21,7 @@ import { ConfigurationError } from "./AuthError.js"
 import * as BaseUrl from "./BaseUrl.js"
 import * as BearerToken from "./BearerToken.js"
 import * as Credentials from "./Credentials.js"
+import * as duration from "./internal/duration.js"
 import * as Totp from "./internal/totp.js"
 import * as TokenGrant from "./TokenGrant.js"
 
@@ -80,9 +81,10 @@ export interface OpenSolarSettings {
   readonly credentials: CredentialSettings
 }
 
+// Every amount goes through a number of milliseconds: a bigint of nanoseconds cannot hold an infinite amount.
 const units: ReadonlyArray<readonly [RegExp, (amount: number) => Duration.Duration]> = [
-  [/^(nanos?|nanoseconds?|ns)$/, (amount) => Duration.nanos(BigInt(Math.round(amount)))],
-  [/^(micros?|microseconds?|us)$/, (amount) => Duration.micros(BigInt(Math.round(amount)))],
+  [/^(nanos?|nanoseconds?|ns)$/, (amount) => Duration.millis(amount / 1_000_000)],
+  [/^(micros?|microseconds?|us)$/, (amount) => Duration.millis(amount / 1_000)],
   [/^(millis?|milliseconds?|ms)$/, Duration.millis],
   [/^(|s|secs?|seconds?)$/, Duration.seconds],
   [/^(m|mins?|minutes?)$/, Duration.minutes],
@@ -97,7 +99,7 @@ const lifetimeFormats =
 
 /**
  * Reads a token lifetime: a number of seconds, or a number and a unit as Effect's `Duration` writes them
- * (`"7 days"`, `"168 hours"`) or abbreviated (`"168h"`, `"90m"`). It must be longer than zero.
+ * (`"7 days"`, `"168 hours"`) or abbreviated (`"168h"`, `"90m"`). It must be from 1 millisecond to 100 years.
  *
  * @since 0.1.0
  * @category parsers
@@ -108,10 +110,10 @@ export const parseLifetime = (text: string): Either.Either<Duration.Duration, st
   if (match === null || unit === undefined) {
     return Either.left(`"${text.trim()}" is not a duration: write ${lifetimeFormats}`)
   }
-  const duration = unit[1](Number(match[1]))
-  return Duration.greaterThan(duration, Duration.zero)
-    ? Either.right(duration)
-    : Either.left(`"${text.trim()}" is not longer than zero: write ${lifetimeFormats}`)
+  return Either.mapLeft(
+    duration.check(unit[1](Number(match[1]))),
+    (problem) => `"${text.trim()}" ${problem}: a lifetime must be ${duration.requirement()}; write ${lifetimeFormats}`
+  )
 }
 
 type Setting<A> = { readonly _tag: "Unset" } | { readonly _tag: "Blank" } | { readonly _tag: "Set"; readonly value: A }

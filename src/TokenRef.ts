@@ -52,22 +52,26 @@ export interface Service {
 export class TokenRef extends Context.Tag("effect-opensolar-auth/TokenRef")<TokenRef, Service>() {}
 
 /**
- * How a {@link TokenRef} schedules its refreshes. Every option is optional.
+ * How a {@link TokenRef} schedules its refreshes. Every option is optional; durations are a `Duration`, a number
+ * of milliseconds or a text such as `"10 minutes"`, and at most 100 years.
  *
  * @since 0.1.0
  * @category models
  */
 export interface Options {
-  /** How long a token lives after it is issued; set on every grant that expires. @default 7 days */
+  /**
+   * How long a token lives after it is issued, from 1 millisecond to 100 years; set on every grant that expires.
+   * @default 7 days
+   */
   readonly lifetime?: Duration.DurationInput | undefined
   /** The fraction of the lifetime after which a grant is renewed in the background; above 0, below 1. @default 0.8 */
   readonly refreshRatio?: number | undefined
   /**
    * How far, either way, the refresh point moves at random, so that processes started together do not all
-   * refresh at the same moment. @default 2% of the lifetime
+   * refresh at the same moment; zero or more. @default 2% of the lifetime
    */
   readonly jitter?: Duration.DurationInput | undefined
-  /** How long before it expires a token stops being handed out: the hard deadline. @default 60 seconds */
+  /** How long before it expires a token stops being handed out: the hard deadline; zero or more. @default 60 seconds */
   readonly safetyMargin?: Duration.DurationInput | undefined
   /**
    * The longest the background fiber sleeps before it looks at the wall clock again, so that it notices a
@@ -93,7 +97,8 @@ export interface Options {
  * Makes a `TokenRef` over the {@link AuthStrategy.AuthStrategy} and {@link TokenStore.TokenStore} in context.
  * It first loads the stored grant; the first `get` without a valid grant obtains one. The background fiber
  * lives in the scope: closing it stops every refresh, and no request follows. Fails with a
- * `ConfigurationError` for options that cannot work, such as a refresh point after the deadline.
+ * `ConfigurationError` naming the option for options that cannot work, such as a duration that is not one or
+ * a refresh point after the deadline.
  *
  * @since 0.1.0
  * @category constructors

@@ -447,7 +447,9 @@ describe("AuthStrategy", () => {
         expect(error).toBeInstanceOf(AuthError.RequestTimeout)
         expect(error).toMatchObject({ method: "AUTHENTICATE", url: "password", timeoutMillis: 5_000 })
         expect(error?.transient).toBe(true)
-        expectTypeOf(strategy).toEqualTypeOf<AuthStrategy.Strategy<AuthError.ApiError, OpenSolarApi>>()
+        expectTypeOf(strategy).toEqualTypeOf<
+          AuthStrategy.Strategy<AuthError.ApiError | AuthError.ConfigurationError, OpenSolarApi>
+        >()
       })
     )
   })

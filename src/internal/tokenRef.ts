@@ -33,6 +33,7 @@ import * as BearerToken from "../BearerToken.js"
 import * as TokenGrant from "../TokenGrant.js"
 import type * as TokenRef from "../TokenRef.js"
 import type * as TokenStore from "../TokenStore.js"
+import * as duration from "./duration.js"
 
 /** @internal */
 export type Reason = "initial" | "proactive" | "deadline" | "invalidated" | "forced"
@@ -76,17 +77,12 @@ const defaultWakeRatio = 0.01
 const invalid = (reason: string, variable: string) =>
   new AuthError.ConfigurationError({ reason: `TokenRef: ${reason}`, variables: [variable] })
 
-const finiteMillis = (
-  input: Duration.DurationInput | undefined,
-  fallback: Duration.Duration,
-  name: string
-): Either.Either<number, AuthError.ConfigurationError> => {
-  const duration = input === undefined ? Option.some(fallback) : Duration.decodeUnknown(input)
-  if (Option.isNone(duration) || !Duration.isFinite(duration.value)) {
-    return Either.left(invalid(`${name} must be a finite duration such as "10 minutes"`, name))
-  }
-  return Either.right(Duration.toMillis(duration.value))
-}
+const millisOf = (
+  input: unknown,
+  name: string,
+  bounds: duration.Bounds = {}
+): Either.Either<number, AuthError.ConfigurationError> =>
+  Either.map(duration.decode(input, { ...bounds, name, owner: "TokenRef" }), Duration.toMillis)
 
 /** @internal */
 export const resolveOptions = (
@@ -94,28 +90,25 @@ export const resolveOptions = (
   fallbackRetryPolicy: Schedule.Schedule<unknown, AuthError.AuthError>
 ): Either.Either<Settings, AuthError.ConfigurationError> =>
   Either.gen(function* () {
-    const lifetimeMillis = yield* finiteMillis(options.lifetime, TokenGrant.standardLifetime, "lifetime")
-    const safetyMarginMillis = yield* finiteMillis(options.safetyMargin, Duration.seconds(60), "safetyMargin")
+    const lifetimeMillis = Duration.toMillis(yield* duration.decodeLifetime(options.lifetime, "TokenRef"))
+    const safetyMarginMillis = yield* millisOf(options.safetyMargin ?? Duration.seconds(60), "safetyMargin", {
+      acceptsZero: true
+    })
     const jitterMillis =
-      options.jitter === undefined ? undefined : yield* finiteMillis(options.jitter, Duration.zero, "jitter")
+      options.jitter === undefined ? undefined : yield* millisOf(options.jitter, "jitter", { acceptsZero: true })
     const refreshRatio = options.refreshRatio ?? 0.8
 
-    if (lifetimeMillis <= 0) {
-      return yield* Either.left(invalid("lifetime must be longer than zero", "lifetime"))
-    }
-    if (!(refreshRatio > 0 && refreshRatio < 1)) {
+    if (!(typeof refreshRatio === "number" && refreshRatio > 0 && refreshRatio < 1)) {
+      const given = typeof refreshRatio === "number" ? String(refreshRatio) : `a value of type ${typeof refreshRatio}`
       return yield* Either.left(
-        invalid(`refreshRatio must be between 0 and 1 (exclusive), got ${refreshRatio}`, "refreshRatio")
+        invalid(`refreshRatio must be a number between 0 and 1 (exclusive), got ${given}`, "refreshRatio")
       )
     }
-    const wakeIntervalMillis = yield* finiteMillis(
-      options.wakeInterval,
-      Duration.millis(Math.max(lifetimeMillis * defaultWakeRatio, Duration.toMillis(Duration.minutes(1)))),
+    const wakeIntervalMillis = yield* millisOf(
+      options.wakeInterval ??
+        Duration.millis(Math.max(lifetimeMillis * defaultWakeRatio, Duration.toMillis(Duration.minutes(1)))),
       "wakeInterval"
     )
-    if (wakeIntervalMillis <= 0) {
-      return yield* Either.left(invalid("wakeInterval must be longer than zero", "wakeInterval"))
-    }
     const jitter = jitterMillis ?? lifetimeMillis * defaultJitterRatio
     if (jitter > lifetimeMillis * refreshRatio) {
       return yield* Either.left(invalid("jitter must not move the refresh point before the token is issued", "jitter"))

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { type Duration, Effect, Either, Layer, Redacted, Schema } from "effect"
+import { type Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import * as AuthError from "./AuthError.js"
 import * as AuthStrategy from "./AuthStrategy.js"
 import * as BaseUrl from "./BaseUrl.js"
@@ -16,6 +16,7 @@ import * as OpenSolarApi from "./OpenSolarApi.js"
 import * as OpenSolarClient from "./OpenSolarClient.js"
 import * as OpenSolarConfig from "./OpenSolarConfig.js"
 import * as TokenRef from "./TokenRef.js"
+import * as TokenStore from "./TokenStore.js"
 
 /**
  * The services {@link layer} and {@link layerConfig} provide.
@@ -26,13 +27,30 @@ import * as TokenRef from "./TokenRef.js"
 export type Services = OpenSolarClient.OpenSolarClient | TokenRef.TokenRef | OpenSolarApi.OpenSolarApi
 
 /**
+ * Where {@link layer} and {@link layerConfigWith} keep grants between runs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StoreOptions<StoreError = never, StoreRequirements = never> {
+  /**
+   * The token store: `FileTokenStore.layerNode()`, `RedisTokenStore.layer(...)`, `TokenStore.layerKeyValueStore()`
+   * or `TokenStore.layerMemory`. Grants are filed under the base URL and the user, without the organisation, as the
+   * `opensolar-auth` command files its logins, so a program and the command share them. A machine user's token is
+   * never stored (it is at hand and never expires), and the store is then not built. @default TokenStore.layerMemory
+   */
+  readonly store?: Layer.Layer<TokenStore.TokenStore, StoreError, StoreRequirements> | undefined
+}
+
+/**
  * Options of {@link layer}. Give either `username` and `password` (and `mfa` for an account with two-factor
  * authentication), or a machine user's `token`.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Options {
+export interface Options<StoreError = never, StoreRequirements = never>
+  extends StoreOptions<StoreError, StoreRequirements> {
   /** The API's base URL. @default "https://api.opensolar.com" */
   readonly baseUrl?: string | undefined
   /** The account's email address. */
@@ -51,31 +69,51 @@ export interface Options {
   readonly timeout?: Duration.DurationInput | undefined
   /** Options of the authenticated client (redirects, timeout, retry policy). @default its defaults */
   readonly client?: Omit<OpenSolarClient.Options, "baseUrl"> | undefined
-  /** When the token is refreshed (refresh ratio, safety margin, retries). @default its defaults */
+  /**
+   * When the token is refreshed (refresh ratio, safety margin, retries); a `storeKey` here replaces the one
+   * derived from the base URL and the user. @default its defaults
+   */
   readonly tokenRef?: Omit<TokenRef.Options, "lifetime"> | undefined
 }
 
-interface Stack {
+interface Stack<StoreError, StoreRequirements> {
   readonly baseUrl: string
   readonly strategy: AuthStrategy.Strategy<AuthError.AuthError, OpenSolarApi.OpenSolarApi>
+  readonly username: string | undefined
+  readonly store: Layer.Layer<TokenStore.TokenStore, StoreError, StoreRequirements> | undefined
   readonly lifetime?: Duration.DurationInput | undefined
   readonly timeout?: Duration.DurationInput | undefined
   readonly client?: Omit<OpenSolarClient.Options, "baseUrl"> | undefined
   readonly tokenRef?: Omit<TokenRef.Options, "lifetime"> | undefined
 }
 
-const stack = (settings: Stack): Layer.Layer<Services, AuthError.ConfigurationError, HttpClient.HttpClient> =>
-  OpenSolarClient.layer({ ...settings.client, baseUrl: settings.baseUrl }).pipe(
-    Layer.provideMerge(TokenRef.layerMemory({ ...settings.tokenRef, lifetime: settings.lifetime })),
-    Layer.provide(AuthStrategy.layer(settings.strategy)),
+// The key `opensolar-auth` files its logins under: the base URL as the command decodes it, and the user. A token
+// belongs to its user, whatever organisation a refresh is scoped to, so the organisation is left out and a program
+// scoped to one organisation still finds the command's login.
+const storeKeyOf = (baseUrl: string, username: string): TokenStore.StoreKey => ({
+  baseUrl: Option.getOrElse(Schema.decodeUnknownOption(BaseUrl.BaseUrl)(baseUrl), () => baseUrl),
+  subject: username
+})
+
+const stack = <StoreError, StoreRequirements>(
+  settings: Stack<StoreError, StoreRequirements>
+): Layer.Layer<Services, AuthError.ConfigurationError | StoreError, HttpClient.HttpClient | StoreRequirements> => {
+  const storeKey =
+    settings.tokenRef?.storeKey ??
+    (settings.username === undefined ? undefined : storeKeyOf(settings.baseUrl, settings.username))
+  const store = storeKey === undefined ? TokenStore.layerMemory : (settings.store ?? TokenStore.layerMemory)
+  return OpenSolarClient.layer({ ...settings.client, baseUrl: settings.baseUrl }).pipe(
+    Layer.provideMerge(TokenRef.layer({ ...settings.tokenRef, lifetime: settings.lifetime, storeKey })),
+    Layer.provide(Layer.merge(AuthStrategy.layer(settings.strategy), store)),
     Layer.provideMerge(OpenSolarApi.layer({ baseUrl: settings.baseUrl, timeout: settings.timeout }))
   )
+}
 
 const misconfigured = (reason: string, ...variables: ReadonlyArray<string>) =>
   Effect.fail(new AuthError.ConfigurationError({ reason, variables }))
 
 const chooseStrategy = (
-  options: Options
+  options: Options<unknown, unknown>
 ): Effect.Effect<
   AuthStrategy.Strategy<AuthError.AuthError, OpenSolarApi.OpenSolarApi>,
   AuthError.ConfigurationError
@@ -125,7 +163,8 @@ const chooseStrategy = (
 /**
  * The whole stack from options: `OpenSolarClient`, `TokenRef` and `OpenSolarApi`, over the platform `HttpClient`
  * you provide. It logs in on the first request, refreshes the session before the token expires, and keeps grants
- * in memory. Fails with a `ConfigurationError` naming the option to fix when the options cannot work.
+ * in the `store` (in memory unless given), so that with a file or Redis a restarted program does not log in again.
+ * Fails with a `ConfigurationError` naming the option to fix when the options cannot work.
  *
  * @since 0.1.0
  * @category layers
@@ -134,10 +173,14 @@ const chooseStrategy = (
  * import { NodeHttpClient } from "@effect/platform-node"
  * import { Effect, Layer } from "effect"
  * import { OpenSolar, OpenSolarClient } from "effect-opensolar-auth"
+ * import { FileTokenStore } from "effect-opensolar-auth/node"
  *
- * const OpenSolarLive = OpenSolar.layer({ username: "arnie@illbeback.com", password: "gettothechopper" }).pipe(
- *   Layer.provide(NodeHttpClient.layerUndici)
- * )
+ * // The grant is kept in the file `opensolar-auth login` uses: restarts and the command share it.
+ * const OpenSolarLive = OpenSolar.layer({
+ *   username: "arnie@illbeback.com",
+ *   password: "gettothechopper",
+ *   store: FileTokenStore.layerNode()
+ * }).pipe(Layer.provide(NodeHttpClient.layerUndici))
  *
  * const program = Effect.gen(function* () {
  *   const client = yield* OpenSolarClient.OpenSolarClient
@@ -146,12 +189,16 @@ const chooseStrategy = (
  * }).pipe(Effect.provide(OpenSolarLive))
  * ```
  */
-export const layer = (options: Options): Layer.Layer<Services, AuthError.ConfigurationError, HttpClient.HttpClient> =>
+export const layer = <StoreError = never, StoreRequirements = never>(
+  options: Options<StoreError, StoreRequirements>
+): Layer.Layer<Services, AuthError.ConfigurationError | StoreError, HttpClient.HttpClient | StoreRequirements> =>
   Layer.unwrapEffect(
     Effect.map(chooseStrategy(options), (strategy) =>
       stack({
         baseUrl: options.baseUrl ?? BaseUrl.production,
         strategy,
+        username: options.token === undefined ? options.username : undefined,
+        store: options.store,
         lifetime: options.lifetime,
         timeout: options.timeout,
         client: options.client,
@@ -161,10 +208,52 @@ export const layer = (options: Options): Layer.Layer<Services, AuthError.Configu
   )
 
 /**
- * The whole stack from the environment (any `ConfigProvider`): `OPENSOLAR_BASE_URL`, `OPENSOLAR_USERNAME`,
- * `OPENSOLAR_PASSWORD`, `OPENSOLAR_MFA_CODE` or `OPENSOLAR_TOTP_SECRET`, or `OPENSOLAR_TOKEN` for a machine user,
- * `OPENSOLAR_ORG_ID` and `OPENSOLAR_TOKEN_LIFETIME`. Fails with one `ConfigurationError` naming every variable to
- * set or remove when the configuration cannot work.
+ * The whole stack from the environment (any `ConfigProvider`), keeping grants in the `store`: `OPENSOLAR_BASE_URL`,
+ * `OPENSOLAR_USERNAME`, `OPENSOLAR_PASSWORD`, `OPENSOLAR_MFA_CODE` or `OPENSOLAR_TOTP_SECRET`, or `OPENSOLAR_TOKEN`
+ * for a machine user, `OPENSOLAR_ORG_ID` and `OPENSOLAR_TOKEN_LIFETIME`. Fails with one `ConfigurationError` naming
+ * every variable to set or remove when the configuration cannot work.
+ *
+ * @since 0.1.0
+ * @category layers
+ * @example
+ * ```ts
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { Effect, Layer } from "effect"
+ * import { OpenSolar, OpenSolarClient } from "effect-opensolar-auth"
+ * import { FileTokenStore } from "effect-opensolar-auth/node"
+ *
+ * // OPENSOLAR_USERNAME=arnie@illbeback.com OPENSOLAR_PASSWORD=... node main.js
+ * const OpenSolarLive = OpenSolar.layerConfigWith({ store: FileTokenStore.layerNode() }).pipe(
+ *   Layer.provide(NodeHttpClient.layerUndici)
+ * )
+ *
+ * const program = Effect.gen(function* () {
+ *   const client = yield* OpenSolarClient.OpenSolarClient
+ *   return yield* client.filterStatusOk.get("/api/orgs/1/")
+ * }).pipe(Effect.provide(OpenSolarLive))
+ * ```
+ */
+export const layerConfigWith = <StoreError = never, StoreRequirements = never>(
+  options: StoreOptions<StoreError, StoreRequirements>
+): Layer.Layer<Services, AuthError.ConfigurationError | StoreError, HttpClient.HttpClient | StoreRequirements> =>
+  Layer.unwrapEffect(
+    Effect.map(OpenSolarConfig.load, (settings) =>
+      stack({
+        baseUrl: settings.baseUrl,
+        strategy: AuthStrategy.fromSettings(settings),
+        username: settings.credentials._tag === "Password" ? settings.credentials.username : undefined,
+        store: options.store,
+        lifetime: settings.lifetime
+      })
+    )
+  )
+
+/**
+ * The whole stack from the environment (any `ConfigProvider`), keeping grants in memory:
+ * {@link layerConfigWith} without a store. `OPENSOLAR_BASE_URL`, `OPENSOLAR_USERNAME`, `OPENSOLAR_PASSWORD`,
+ * `OPENSOLAR_MFA_CODE` or `OPENSOLAR_TOTP_SECRET`, or `OPENSOLAR_TOKEN` for a machine user, `OPENSOLAR_ORG_ID` and
+ * `OPENSOLAR_TOKEN_LIFETIME`. Fails with one `ConfigurationError` naming every variable to set or remove when the
+ * configuration cannot work.
  *
  * @since 0.1.0
  * @category layers
@@ -183,13 +272,6 @@ export const layer = (options: Options): Layer.Layer<Services, AuthError.Configu
  * }).pipe(Effect.provide(OpenSolarLive))
  * ```
  */
-export const layerConfig: Layer.Layer<Services, AuthError.ConfigurationError, HttpClient.HttpClient> =
-  Layer.unwrapEffect(
-    Effect.map(OpenSolarConfig.load, (settings) =>
-      stack({
-        baseUrl: settings.baseUrl,
-        strategy: AuthStrategy.fromSettings(settings),
-        lifetime: settings.lifetime
-      })
-    )
-  )
+export const layerConfig: Layer.Layer<Services, AuthError.ConfigurationError, HttpClient.HttpClient> = layerConfigWith(
+  {}
+)

@@ -1,11 +1,14 @@
-import { NodeHttpClient } from "@effect/platform-node"
+import * as KeyValueStore from "@effect/platform/KeyValueStore"
+import { NodeHttpClient, NodePath } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
+import * as Settings from "../src/cli/Settings.js"
 import * as MfaCodeSource from "../src/MfaCodeSource.js"
 import * as OpenSolar from "../src/OpenSolar.js"
 import * as OpenSolarApi from "../src/OpenSolarApi.js"
 import * as OpenSolarClient from "../src/OpenSolarClient.js"
 import * as TokenRef from "../src/TokenRef.js"
+import * as TokenStore from "../src/TokenStore.js"
 import { accounts, Simulator, type SimulatorService } from "../src/testing/index.js"
 
 const withSimulator = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -35,6 +38,14 @@ const endpoints = Effect.map(
   Effect.flatMap(Simulator, (sim) => sim.requestLog),
   (log) => log.map((entry) => entry.endpoint)
 )
+
+const logins = Effect.map(endpoints, (list) => list.filter((endpoint) => endpoint === "login").length)
+
+const withConfig = (variables: Record<string, string>) =>
+  Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(variables))))
+
+// One run of a program: a fresh stack, built for one request and torn down, as a process that starts and exits.
+const runOnce = <E>(stack: Layer.Layer<OpenSolar.Services, E, never>) => Effect.provide(fetchProjects, stack)
 
 describe("OpenSolar", () => {
   describe("layer", () => {
@@ -137,6 +148,123 @@ describe("OpenSolar", () => {
         ])
         expect(errors.map((error) => error.message).join("\n")).not.toContain("has white space")
       })
+    )
+  })
+
+  describe("store", () => {
+    const { example, machine } = accounts
+
+    it.effect("a restarted program finds its grant in the store and does not log in again", () =>
+      withSimulator(
+        Effect.gen(function* () {
+          const sim = yield* Simulator
+          const store = Layer.succeed(TokenStore.TokenStore, yield* TokenStore.makeMemory)
+          const program = OpenSolar.layer({
+            baseUrl: sim.url,
+            username: example.username,
+            password: example.password,
+            store
+          }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+
+          yield* runOnce(program)
+          yield* runOnce(program)
+          yield* runOnce(program)
+
+          const tokens = yield* resourceTokens
+          expect(yield* logins).toBe(1)
+          expect(tokens).toHaveLength(3)
+          expect(new Set(tokens).size).toBe(1)
+        })
+      )
+    )
+
+    it.effect("keeps grants in memory by default, so a restarted program logs in again", () =>
+      withSimulator(
+        Effect.gen(function* () {
+          const sim = yield* Simulator
+          const program = OpenSolar.layer({
+            baseUrl: sim.url,
+            username: example.username,
+            password: example.password
+          }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+
+          yield* runOnce(program)
+          yield* runOnce(program)
+
+          expect(yield* logins).toBe(2)
+        })
+      )
+    )
+
+    it.scoped("files grants under the key opensolar-auth uses, whatever the organisation", () =>
+      withSimulator(
+        Effect.gen(function* () {
+          const sim = yield* Simulator
+          const keyValues = yield* Layer.build(KeyValueStore.layerMemory)
+          const store = TokenStore.layerKeyValueStore().pipe(Layer.provide(Layer.succeedContext(keyValues)))
+          const variables = {
+            OPENSOLAR_BASE_URL: `${sim.url}/`,
+            OPENSOLAR_USERNAME: example.username.toUpperCase(),
+            OPENSOLAR_PASSWORD: example.password,
+            OPENSOLAR_ORG_ID: "1"
+          }
+          const fromEnvironment = OpenSolar.layerConfigWith({ store }).pipe(
+            Layer.provide(NodeHttpClient.layerUndici),
+            Layer.provide(withConfig(variables))
+          )
+          const fromOptions = OpenSolar.layer({
+            baseUrl: sim.url,
+            username: example.username,
+            password: example.password,
+            store
+          }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+
+          yield* runOnce(fromEnvironment)
+          yield* runOnce(fromOptions)
+
+          const cli = yield* Settings.resolve({
+            baseUrl: Option.none(),
+            org: Option.none(),
+            username: Option.none(),
+            store: Option.none(),
+            json: false,
+            verbose: false
+          }).pipe(Effect.provide(NodePath.layer), Effect.provide(withConfig(variables)))
+          const commandKey = Settings.storeKey(cli, Option.getOrThrow(cli.username))
+          const stored = yield* Effect.flatMap(TokenStore.TokenStore, (tokens) => tokens.load(commandKey)).pipe(
+            Effect.provide(store)
+          )
+          expect(yield* logins).toBe(1)
+          expect(Option.map(stored, (grant) => Redacted.value(grant.token))).toEqual(
+            Option.some((yield* resourceTokens)[0])
+          )
+          expect(TokenStore.keyToString(commandKey)).toBe(`${sim.url}|${example.username}|-`)
+        })
+      )
+    )
+
+    it.effect("never stores a machine user's token, nor builds the store for it", () =>
+      withSimulator(
+        Effect.gen(function* () {
+          const sim = yield* Simulator
+          const store = Layer.effect(TokenStore.TokenStore, Effect.dieMessage("the store was built"))
+
+          yield* runOnce(
+            OpenSolar.layer({ baseUrl: sim.url, token: machine.token, store }).pipe(
+              Layer.provide(NodeHttpClient.layerUndici)
+            )
+          )
+          yield* runOnce(
+            OpenSolar.layerConfigWith({ store }).pipe(
+              Layer.provide(NodeHttpClient.layerUndici),
+              Layer.provide(withConfig({ OPENSOLAR_BASE_URL: sim.url, OPENSOLAR_TOKEN: machine.token }))
+            )
+          )
+
+          expect(yield* resourceTokens).toEqual([machine.token, machine.token])
+          expect(yield* endpoints).toEqual(["projects", "projects"])
+        })
+      )
     )
   })
 

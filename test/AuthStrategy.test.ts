@@ -496,6 +496,155 @@ describe("AuthStrategy", () => {
     )
   })
 
+  describe("options that cannot work", () => {
+    const badLifetimes: ReadonlyArray<unknown> = [
+      "abc",
+      " seconds",
+      "NaN millis",
+      0,
+      Number.NaN,
+      -1,
+      0.5,
+      Duration.infinity,
+      8.64e15,
+      "99999999999999999999 weeks"
+    ]
+
+    it.effect("a lifetime fails every attempt with a ConfigurationError naming it, before any request", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(start)
+        const api = yield* stubApi(() => Effect.succeed(response(secondToken)))
+        const current = Option.some(grantOf(firstToken, start))
+
+        for (const lifetime of badLifetimes) {
+          const strategies = [
+            AuthStrategy.password({ ...credentials, lifetime: lifetime as Duration.DurationInput }),
+            AuthStrategy.passwordWithMfa({
+              ...credentials,
+              mfa: MfaCodeSource.static("123456"),
+              lifetime: lifetime as Duration.DurationInput
+            }),
+            AuthStrategy.sessionRefresh({ lifetime: lifetime as Duration.DurationInput }),
+            AuthStrategy.standard({ ...credentials, lifetime: lifetime as Duration.DurationInput })
+          ]
+          for (const strategy of strategies) {
+            for (const attempt of [Option.none(), current]) {
+              const error = failure(yield* Effect.exit(strategy.authenticate(attempt).pipe(Effect.provide(api.layer))))
+
+              expect(error, `${strategy.name}, ${String(lifetime)}`).toBeInstanceOf(AuthError.ConfigurationError)
+              expect(error).toMatchObject({ variables: ["lifetime"] })
+              expect(error?.message).toContain("from 1 millisecond to 100 years")
+            }
+          }
+        }
+
+        expect(yield* api.calls).toEqual([])
+      })
+    )
+
+    it.effect("a lifetime from 1 millisecond to 100 years sets the expiry", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(start)
+        const api = yield* stubApi(() => Effect.succeed(response(firstToken)))
+
+        for (const lifetime of [1, "36525 days"] as const) {
+          const grant = yield* AuthStrategy.password({ ...credentials, lifetime })
+            .authenticate(Option.none())
+            .pipe(Effect.provide(api.layer))
+
+          expect(Option.map(grant.expiresAt, DateTime.toEpochMillis)).toEqual(
+            Option.some(start + Duration.toMillis(lifetime))
+          )
+        }
+      })
+    )
+
+    it.effect("an orgId that is not a positive whole number fails with a ConfigurationError naming it", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(start)
+        const api = yield* stubApi(() => Effect.succeed(response(secondToken)))
+        const current = Option.some(grantOf(firstToken, start))
+
+        for (const orgId of [Number.NaN, -1, 0, 1.5, Number.POSITIVE_INFINITY]) {
+          for (const strategy of [
+            AuthStrategy.sessionRefresh({ orgId }),
+            AuthStrategy.standard({ ...credentials, orgId })
+          ]) {
+            for (const attempt of [Option.none(), current]) {
+              const error = failure(yield* Effect.exit(strategy.authenticate(attempt).pipe(Effect.provide(api.layer))))
+
+              expect(error, `${strategy.name}, ${orgId}`).toBeInstanceOf(AuthError.ConfigurationError)
+              expect(error).toMatchObject({ variables: ["orgId"] })
+              expect(error?.message).toContain("positive whole number")
+            }
+          }
+        }
+
+        expect(yield* api.calls).toEqual([])
+      })
+    )
+
+    it.effect("a timeout that is not a duration fails every attempt, without starting the strategy", () =>
+      Effect.gen(function* () {
+        const api = yield* stubApi(() => Effect.succeed(response(firstToken)))
+
+        for (const duration of [undefined, "abc", "5e-324 days", Number.NaN, -1, 0, "36526 days"]) {
+          const strategy = AuthStrategy.timeout(AuthStrategy.password(credentials), duration as Duration.DurationInput)
+
+          const error = failure(
+            yield* Effect.exit(strategy.authenticate(Option.none()).pipe(Effect.provide(api.layer)))
+          )
+
+          expect(error, String(duration)).toBeInstanceOf(AuthError.ConfigurationError)
+          expect(error).toMatchObject({ variables: ["timeout"] })
+        }
+
+        expect(yield* api.calls).toEqual([])
+      })
+    )
+
+    it.effect("Duration.infinity as a timeout sets no limit", () =>
+      Effect.gen(function* () {
+        const api = yield* stubApi(() => Effect.as(Effect.sleep("30 days"), response(firstToken)))
+        const strategy = AuthStrategy.timeout(AuthStrategy.password(credentials), Duration.infinity)
+
+        const grant = yield* drive(strategy.authenticate(Option.none()).pipe(Effect.provide(api.layer)), "60 days")
+
+        expect(BearerToken.value(grant.token)).toBe(firstToken)
+      })
+    )
+
+    it("name ConfigurationError in a strategy's type only when an option that can be wrong is given", () => {
+      const credentialsOnly = { username: credentials.username, password: credentials.password }
+
+      expectTypeOf(AuthStrategy.password(credentialsOnly)).toEqualTypeOf<
+        AuthStrategy.Strategy<AuthError.ApiError, OpenSolarApi>
+      >()
+      expectTypeOf(AuthStrategy.password({ ...credentialsOnly, lifetime: "1 day" })).toEqualTypeOf<
+        AuthStrategy.Strategy<AuthError.ApiError | AuthError.ConfigurationError, OpenSolarApi>
+      >()
+      expectTypeOf(AuthStrategy.sessionRefresh()).toEqualTypeOf<
+        AuthStrategy.Strategy<AuthError.ApiError, OpenSolarApi>
+      >()
+      expectTypeOf(AuthStrategy.sessionRefresh({ orgId: 7 })).toEqualTypeOf<
+        AuthStrategy.Strategy<AuthError.ApiError | AuthError.ConfigurationError, OpenSolarApi>
+      >()
+      expectTypeOf(AuthStrategy.standard(credentialsOnly)).toEqualTypeOf<
+        AuthStrategy.Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable, OpenSolarApi>
+      >()
+      expectTypeOf(AuthStrategy.standard({ ...credentialsOnly, orgId: 7 })).toEqualTypeOf<
+        AuthStrategy.Strategy<
+          AuthError.ApiError | AuthError.MfaCodeUnavailable | AuthError.ConfigurationError,
+          OpenSolarApi
+        >
+      >()
+      const options: AuthStrategy.PasswordOptions = credentialsOnly
+      expectTypeOf(AuthStrategy.password(options)).toEqualTypeOf<
+        AuthStrategy.Strategy<AuthError.ApiError | AuthError.ConfigurationError, OpenSolarApi>
+      >()
+    })
+  })
+
   describe("spans", () => {
     it.effect("record the strategy, the outcome and the token's fingerprint, never the token", () =>
       Effect.gen(function* () {

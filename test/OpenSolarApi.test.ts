@@ -205,12 +205,14 @@ describe("OpenSolarApi configuration", () => {
     })
   )
 
-  it.effect("refuses a timeout that is not positive and finite", () =>
+  it.effect("refuses a timeout that is not a duration from 1 millisecond to 100 years", () =>
     Effect.gen(function* () {
-      for (const timeout of [0, -5, Duration.infinity]) {
-        const error = yield* Effect.flip(withApi(tokenAnswer(), () => Effect.void, { timeout }))
+      for (const timeout of [0, -5, Duration.infinity, Number.NaN, "abc", "5e-324 days", "36526 days"]) {
+        const error = yield* Effect.flip(
+          withApi(tokenAnswer(), () => Effect.void, { timeout: timeout as Duration.DurationInput })
+        )
 
-        expect(error._tag).toBe("ConfigurationError")
+        expect(error._tag, String(timeout)).toBe("ConfigurationError")
         expect(error.message).toContain("timeout")
       }
     })
@@ -640,6 +642,21 @@ describe("toGrant", () => {
       )
       expect(machine.expiresAt).toEqual(Option.none())
       expect(machine.isPermanent).toBe(true)
+    })
+  )
+
+  it.effect("refuses a lifetime that is not a duration from 1 millisecond to 100 years, naming it", () =>
+    Effect.gen(function* () {
+      const answer = yield* response({ id: 7 })
+
+      for (const lifetime of ["abc", 0, Number.NaN, -1, Duration.infinity, 8.64e15, "99999999999999999999 weeks"]) {
+        const error = yield* Effect.flip(
+          OpenSolarApi.toGrant(answer, { strategy: "password", lifetime: lifetime as Duration.DurationInput })
+        )
+
+        expect(error._tag, String(lifetime)).toBe("ConfigurationError")
+        expect(error.variables).toEqual(["lifetime"])
+      }
     })
   )
 })

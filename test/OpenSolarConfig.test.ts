@@ -330,14 +330,27 @@ describe("OpenSolarConfig", () => {
           ["2.5 hours", "150 minutes"],
           ["3600s", "1 hour"],
           ["500 millis", "500 millis"],
-          ["1d", "1 day"]
+          ["1d", "1 day"],
+          ["36525 days", "36525 days"]
         ]
         for (const [text, expected] of accepted) {
           const settings = Either.getOrThrow(yield* loadFrom({ ...login, [names.lifetime]: text }))
           expect(Duration.toMillis(settings.lifetime), text).toBe(Duration.toMillis(expected))
         }
 
-        for (const text of ["forever", "0", "0 days", "-5 days", "7 fortnights", "7 days ago", "1e3"]) {
+        for (const text of [
+          "forever",
+          "0",
+          "0 days",
+          "-5 days",
+          "7 fortnights",
+          "7 days ago",
+          "1e3",
+          "0.0001",
+          "36526 days",
+          "99999999999999999999 weeks",
+          `1${"0".repeat(400)} nanos`
+        ]) {
           const result = yield* loadFrom({ ...login, [names.lifetime]: text })
           expect(Either.isLeft(result), text).toBe(true)
           if (Either.isLeft(result)) {

@@ -637,12 +637,38 @@ describe("TokenRef", () => {
           [{ lifetime: Duration.infinity }, "lifetime"],
           [{ wakeInterval: 0 }, "wakeInterval"],
           [{ refreshRatio: 0.99, jitter: "3 hours" }, "refreshRatio"],
-          [{ jitter: "7 days" }, "jitter"]
+          [{ jitter: "7 days" }, "jitter"],
+          [{ lifetime: "abc" as Duration.DurationInput }, "lifetime"],
+          [{ lifetime: Number.NaN }, "lifetime"],
+          [{ lifetime: -1 }, "lifetime"],
+          [{ lifetime: 8.64e15 }, "lifetime"],
+          [{ lifetime: "99999999999999999999 weeks" }, "lifetime"],
+          [{ jitter: -1 }, "jitter"],
+          [{ safetyMargin: "NaN millis" as Duration.DurationInput }, "safetyMargin"],
+          [{ safetyMargin: "-5 seconds" }, "safetyMargin"],
+          [{ wakeInterval: Number.POSITIVE_INFINITY }, "wakeInterval"],
+          [{ refreshRatio: "0.5" as unknown as number }, "refreshRatio"]
         ]
         for (const [options, variable] of cases) {
           const result = yield* Effect.either(makeRef(fake, options))
-          expect(Either.isLeft(result) && result.left.variables).toEqual([variable])
+          expect(Either.isLeft(result) && result.left.variables, JSON.stringify(options)).toEqual([variable])
         }
+      })
+    )
+
+    it.scoped("takes a lifetime of up to 100 years, and zero jitter and safety margin", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+        const tokens = yield* makeRef(fake, { lifetime: "36525 days", jitter: 0, safetyMargin: 0 })
+
+        yield* tokens.get
+        const grant = yield* tokens.current
+
+        const expiresAt = Option.flatMap(grant, (current) => current.expiresAt)
+        const issuedAt = Option.map(grant, (current) => DateTime.toEpochMillis(current.issuedAt))
+        expect(Option.map(expiresAt, DateTime.toEpochMillis)).toEqual(
+          Option.map(issuedAt, (issued) => issued + Duration.toMillis("36525 days"))
+        )
       })
     )
   })

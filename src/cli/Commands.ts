@@ -327,14 +327,14 @@ const loginWithTypedCode = (
   }
 ): Effect.Effect<
   TokenGrant.TokenGrant,
-  AuthError.ApiError | AuthError.MfaCodeUnavailable | Cancelled,
+  AuthError.ApiError | AuthError.MfaCodeUnavailable | AuthError.ConfigurationError | Cancelled,
   OpenSolarApi.OpenSolarApi
 > => {
   const attempt = (
     remaining: number
   ): Effect.Effect<
     TokenGrant.TokenGrant,
-    AuthError.ApiError | AuthError.MfaCodeUnavailable | Cancelled,
+    AuthError.ApiError | AuthError.MfaCodeUnavailable | AuthError.ConfigurationError | Cancelled,
     OpenSolarApi.OpenSolarApi
   > =>
     Effect.gen(function* () {

@@ -7,18 +7,25 @@
  * writes a temporary file beside it and renames it over the old one, so a crash never leaves half a file. A
  * file that is missing, unreadable, corrupt or of another version is ignored and replaced on the next save.
  *
+ * Processes sharing the file take turns through lock files beside it: `<file>.lock` while one of them saves, so
+ * no save is lost, and one per account while one of them logs in, so the others wait and use its grant. A lock
+ * file names its owner and a lease the owner renews; one whose owner has ended, or that has gone unrenewed for
+ * 10 seconds (30 for a login), is taken over. A process waits at most 20 seconds for a save's lock and a minute
+ * for a login's before going on without it.
+ *
  * Node-specific: the layers run over the platform's `FileSystem` and `Path`, which `layerNode` takes from
  * `@effect/platform-node`.
  *
  * @since 0.1.0
  */
-import { randomUUID } from "node:crypto"
+import { createHash, randomUUID } from "node:crypto"
 import * as Os from "node:os"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
-import { Config, Effect, Layer, Option, Schema } from "effect"
+import { Config, Duration, Effect, Layer, Option, Schema } from "effect"
+import * as FileLock from "./internal/fileLock.js"
 import * as internal from "./internal/tokenStore.js"
 import * as TokenGrant from "./TokenGrant.js"
 import * as TokenStore from "./TokenStore.js"
@@ -71,9 +78,23 @@ export const defaultPath: Effect.Effect<string, never, Path.Path> = Effect.gen(f
 const setting = (name: string) =>
   Config.option(Config.nonEmptyString(name)).pipe(Effect.orElseSucceed(() => Option.none<string>()))
 
-// Every store on the same file in this process writes through one lock, and refreshes one key at a time.
+// Every store on the same file in this process writes through one lock, and refreshes one key at a time, so the
+// lock files only ever order processes.
 const fileLocks = internal.makeKeyedLock()
 const refreshLocks = internal.makeKeyedLock()
+
+// Across processes: a save holds its lock for milliseconds; a login may wait on the network or on someone typing
+// a code, and its owner renews its lease meanwhile.
+const saveLock: FileLock.Settings = {
+  leaseTtl: Duration.seconds(10),
+  waitTimeout: Duration.seconds(20),
+  maxPause: Duration.millis(50)
+}
+const refreshLock: FileLock.Settings = {
+  leaseTtl: Duration.seconds(30),
+  waitTimeout: Duration.minutes(1),
+  maxPause: Duration.millis(250)
+}
 
 const decodeFile = Schema.decodeUnknown(Schema.parseJson(TokenFile))
 const decodeGrant = Schema.decodeUnknown(TokenGrant.TokenGrant)
@@ -93,6 +114,10 @@ export const make = (
     const path = yield* Path.Path
     const file = path.resolve(options.path ?? (yield* defaultPath))
     const directory = path.dirname(file)
+    const locks = FileLock.make(fs, path)
+    const withSaveLock = locks.withLock(`${file}.lock`, saveLock)
+    const refreshLockPath = (key: TokenStore.StoreKey) =>
+      `${file}.refresh-${createHash("sha256").update(TokenStore.keyToString(key)).digest("hex").slice(0, 16)}.lock`
 
     const ignore = (why: string) =>
       Effect.as(
@@ -124,8 +149,6 @@ export const make = (
         }).pipe(Effect.tapError(() => Effect.ignore(fs.remove(temporary))))
       })
 
-    // TODO: lock the file across processes — two processes saving at the same moment can each write the
-    // grants they read, and one of them loses the other's newly saved entry (its own entries are safe).
     const modify = (
       operation: "save" | "remove",
       f: (grants: Readonly<Record<string, unknown>>) => Record<string, unknown>
@@ -137,6 +160,7 @@ export const make = (
           const grants = Option.match(current, { onNone: () => ({}), onSome: (contents) => contents.grants })
           yield* write({ version: 1, grants: f(grants) })
         }).pipe(
+          withSaveLock,
           Effect.mapError((error) => new TokenStore.TokenStoreError({ operation, reason: `${file}: ${error.message}` }))
         )
       )
@@ -173,10 +197,11 @@ export const make = (
         return rest
       })
 
-    // TODO: make refreshes single-flight across processes too (a lock file) — today two processes sharing
-    // the file may each log in once at the same moment; both grants are valid, the last one saved is kept.
     const exclusive = <A, E, R>(key: TokenStore.StoreKey, refresh: Effect.Effect<A, E, R>) =>
-      refreshLocks.withLock(`${file}\u0000${TokenStore.keyToString(key)}`, refresh)
+      refreshLocks.withLock(
+        `${file}\u0000${TokenStore.keyToString(key)}`,
+        locks.withLock(refreshLockPath(key), refreshLock)(refresh)
+      )
 
     return { load, save, remove, exclusive } satisfies TokenStore.Service
   })

@@ -1,14 +1,33 @@
+import { spawn, spawnSync } from "node:child_process"
+import * as Os from "node:os"
+import * as NodePath from "node:path"
+import * as Readline from "node:readline"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as PlatformError from "@effect/platform/Error"
 import * as Path from "@effect/platform/Path"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, DateTime, Effect, Either, Layer, Option } from "effect"
+import {
+  Clock,
+  ConfigProvider,
+  DateTime,
+  Deferred,
+  Effect,
+  Either,
+  Fiber,
+  Layer,
+  Option,
+  Queue,
+  type Scope,
+  TestClock
+} from "effect"
 import * as BearerToken from "../src/BearerToken.js"
 import * as FileTokenStore from "../src/FileTokenStore.js"
 import * as TokenGrant from "../src/TokenGrant.js"
 import * as TokenRef from "../src/TokenRef.js"
 import * as TokenStore from "../src/TokenStore.js"
+import { accounts, Fault, Simulator } from "../src/testing/index.js"
+import { drive } from "./support/drive.js"
 import { makeFakeStrategy } from "./support/fakeStrategy.js"
 
 const arnie: TokenStore.StoreKey = { baseUrl: "http://127.0.0.1:1", subject: "arnie@illbeback.com", orgId: 1 }
@@ -38,6 +57,54 @@ const fixture = Effect.gen(function* () {
   const directory = path.join(root, "config", "opensolar-auth")
   return { fs, path, root, directory, file: path.join(directory, "tokens.json") }
 })
+
+const root = NodePath.resolve(import.meta.dirname, "..")
+
+interface ChildProcess {
+  readonly nextLine: Effect.Effect<string>
+  readonly send: (line: string) => Effect.Effect<void>
+  readonly kill: Effect.Effect<void>
+}
+
+/**
+ * Starts `test/support/fileStoreProcess.ts` with `args`; the process is killed when the scope closes. `nextLine`
+ * dies with the process's standard error when it exits first.
+ */
+const startProcess = (args: ReadonlyArray<string>): Effect.Effect<ChildProcess, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const lines = yield* Queue.unbounded<string | undefined>()
+    let stderr = ""
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        spawn(process.execPath, ["--import", "tsx", "test/support/fileStoreProcess.ts", ...args], {
+          cwd: root,
+          stdio: ["pipe", "pipe", "pipe"]
+        })
+      ),
+      (child) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
+    )
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    Readline.createInterface({ input: child.stdout }).on("line", (line) => Queue.unsafeOffer(lines, line))
+    child.once("close", () => Queue.unsafeOffer(lines, undefined))
+
+    return {
+      nextLine: Effect.flatMap(Queue.take(lines), (line) =>
+        line === undefined
+          ? Effect.dieMessage(`the process exited early: ${stderr.slice(-2_000)}`)
+          : Effect.succeed(line)
+      ),
+      send: (line: string) => Effect.sync(() => child.stdin.write(`${line}\n`)),
+      kill: Effect.async<void>((resume) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          return resume(Effect.void)
+        }
+        child.once("exit", () => resume(Effect.void))
+        child.kill("SIGKILL")
+      })
+    }
+  })
 
 describe("FileTokenStore", () => {
   it.scoped("saves and loads grants, keeping the file and its directory private", () =>
@@ -203,6 +270,194 @@ describe("FileTokenStore", () => {
       expect(fake.calls.length).toBe(1)
     }).pipe(Effect.provide(NodeContext.layer))
   )
+
+  describe("lock files", () => {
+    const lockFiles = (fs: FileSystem.FileSystem, directory: string) =>
+      Effect.map(fs.readDirectory(directory), (names) => names.filter((name) => name.includes(".lock")).sort())
+
+    /** A lock record as another process would write it. */
+    const lockRecord = (owner: { readonly pid: number; readonly hostname: string; readonly renewedAt: number }) =>
+      JSON.stringify({ ...owner, id: "another-holder", acquiredAt: owner.renewedAt })
+
+    /** A process id that no process has any more. */
+    const endedPid = () => spawnSync(process.execPath, ["--eval", ""]).pid
+
+    const saveTimed = (store: TokenStore.Service) =>
+      Effect.gen(function* () {
+        const before = yield* Clock.currentTimeMillis
+        yield* drive(store.save(arnie, grant("arnies-token")))
+        return (yield* Clock.currentTimeMillis) - before
+      })
+
+    it.scoped("takes over at once a lock whose owner has ended, or whose lease lapsed long ago", () =>
+      Effect.gen(function* () {
+        const { fs, directory, file } = yield* fixture
+        yield* fs.makeDirectory(directory, { recursive: true })
+        const store = yield* FileTokenStore.make({ path: file })
+        yield* TestClock.setTime(3_600_000)
+
+        yield* fs.writeFileString(
+          `${file}.lock`,
+          lockRecord({ pid: endedPid(), hostname: Os.hostname(), renewedAt: 3_600_000 })
+        )
+        const afterEndedOwner = yield* saveTimed(store)
+        yield* fs.writeFileString(`${file}.lock`, lockRecord({ pid: 1, hostname: "another-machine", renewedAt: 0 }))
+        const afterLapsedLease = yield* saveTimed(store)
+
+        expect({ afterEndedOwner, afterLapsedLease }).toEqual({ afterEndedOwner: 0, afterLapsedLease: 0 })
+        expect(tokenOf(yield* store.load(arnie))).toEqual(Option.some("arnies-token"))
+        expect(yield* lockFiles(fs, directory)).toEqual([])
+      }).pipe(Effect.provide(NodeContext.layer))
+    )
+
+    it.scoped("takes over a lock that stays unrenewed, or empty, for its 10-second lease", () =>
+      Effect.gen(function* () {
+        const { fs, directory, file } = yield* fixture
+        yield* fs.makeDirectory(directory, { recursive: true })
+        const store = yield* FileTokenStore.make({ path: file })
+
+        yield* fs.writeFileString(`${file}.lock`, lockRecord({ pid: 1, hostname: "another-machine", renewedAt: 0 }))
+        const afterSilentOwner = yield* saveTimed(store)
+        yield* fs.writeFileString(`${file}.lock`, "")
+        const afterEmptyFile = yield* saveTimed(store)
+
+        for (const waited of [afterSilentOwner, afterEmptyFile]) {
+          expect(waited).toBeGreaterThan(10_000)
+          expect(waited).toBeLessThan(10_100)
+        }
+        expect(tokenOf(yield* store.load(arnie))).toEqual(Option.some("arnies-token"))
+        expect(yield* lockFiles(fs, directory)).toEqual([])
+      }).pipe(Effect.provide(NodeContext.layer))
+    )
+
+    it.scoped("goes on without a lock it cannot take, after 20 seconds", () =>
+      Effect.gen(function* () {
+        const { fs, directory, file } = yield* fixture
+        yield* fs.makeDirectory(`${file}.lock`, { recursive: true })
+        const store = yield* FileTokenStore.make({ path: file })
+
+        const waited = yield* saveTimed(store)
+
+        expect(waited).toBe(20_000)
+        expect(tokenOf(yield* store.load(arnie))).toEqual(Option.some("arnies-token"))
+        expect(yield* lockFiles(fs, directory)).toEqual(["tokens.json.lock"])
+      }).pipe(Effect.provide(NodeContext.layer))
+    )
+
+    it.scoped("holds a lock file while refreshing, and removes it after a failure and after an interruption", () =>
+      Effect.gen(function* () {
+        const { fs, directory, file } = yield* fixture
+        const store = yield* FileTokenStore.make({ path: file })
+        const holding = yield* Deferred.make<ReadonlyArray<string>>()
+
+        const failed = yield* Effect.either(store.exclusive(arnie, Effect.fail("the login failed")))
+        const afterFailure = yield* lockFiles(fs, directory)
+        const refresh = yield* Effect.fork(
+          store.exclusive(
+            arnie,
+            Effect.zipRight(
+              Effect.flatMap(lockFiles(fs, directory), (names) => Deferred.succeed(holding, names)),
+              Effect.never
+            )
+          )
+        )
+        const whileHeld = yield* Deferred.await(holding)
+        yield* Fiber.interrupt(refresh)
+        const afterInterruption = yield* lockFiles(fs, directory)
+
+        expect(failed).toEqual(Either.left("the login failed"))
+        expect(afterFailure).toEqual([])
+        expect(whileHeld).toHaveLength(1)
+        expect(whileHeld[0]).toMatch(/^tokens\.json\.refresh-[0-9a-f]{16}\.lock$/)
+        expect(afterInterruption).toEqual([])
+        expect(yield* store.exclusive(arnie, Effect.succeed("next"))).toBe("next")
+      }).pipe(Effect.provide(NodeContext.layer))
+    )
+
+    it.scoped("leaves another's lock alone when interrupted while waiting for it", () =>
+      Effect.gen(function* () {
+        const { fs, directory, file } = yield* fixture
+        yield* fs.makeDirectory(directory, { recursive: true })
+        const store = yield* FileTokenStore.make({ path: file })
+        const record = lockRecord({ pid: process.pid, hostname: Os.hostname(), renewedAt: 0 })
+        yield* fs.writeFileString(`${file}.lock`, record)
+
+        const saving = yield* Effect.fork(store.save(arnie, grant("arnies-token")))
+        yield* TestClock.adjust("1 second")
+        yield* Fiber.interrupt(saving)
+
+        expect(yield* fs.readFileString(`${file}.lock`)).toBe(record)
+        expect(yield* lockFiles(fs, directory)).toEqual(["tokens.json.lock"])
+        expect(Option.isNone(yield* store.load(arnie))).toBe(true)
+      }).pipe(Effect.provide(NodeContext.layer))
+    )
+
+    it.scoped("two stores in one process on the same file refresh one at a time: one login between them", () =>
+      Effect.gen(function* () {
+        const { file } = yield* fixture
+        const fake = makeFakeStrategy({ latency: () => "2 seconds" })
+        const tokensOver = TokenRef.make({ storeKey: arnie, jitter: 0, wakeInterval: "1 day" }).pipe(
+          Effect.provide(Layer.merge(fake.layer, FileTokenStore.layer({ path: file })))
+        )
+        const one = yield* tokensOver
+        const two = yield* tokensOver
+
+        const [first, second] = yield* drive(Effect.all([one.get, two.get], { concurrency: "unbounded" }))
+
+        expect(BearerToken.value(second)).toBe(BearerToken.value(first))
+        expect({ logins: fake.calls.length, atOnce: fake.maxConcurrent() }).toEqual({ logins: 1, atOnce: 1 })
+      }).pipe(Effect.provide(NodeContext.layer))
+    )
+
+    it.scoped(
+      "takes over at once the lock of a process killed while it held it",
+      () =>
+        Effect.gen(function* () {
+          const { fs, directory, file } = yield* fixture
+          const key = { baseUrl: arnie.baseUrl, subject: arnie.subject }
+          const holder = yield* startProcess(["hold", file, key.baseUrl, key.subject])
+          expect(yield* holder.nextLine).toBe("holding")
+          yield* holder.kill
+          const left = yield* lockFiles(fs, directory)
+          const store = yield* FileTokenStore.make({ path: file })
+
+          const result = yield* drive(store.exclusive(key, Effect.succeed("refreshed")))
+
+          expect(left).toHaveLength(1)
+          expect(result).toBe("refreshed")
+          expect(yield* Clock.currentTimeMillis).toBe(0)
+          expect(yield* lockFiles(fs, directory)).toEqual([])
+        }).pipe(Effect.provide(NodeContext.layer)),
+      30_000
+    )
+
+    it.live(
+      "two processes asking for a token at the same moment make one login, and both use its grant",
+      () =>
+        Effect.gen(function* () {
+          const { fs, directory, file } = yield* fixture
+          const sim = yield* Simulator
+          const { username, password } = accounts.example
+          // Each login takes long enough that, without the lock, the second process would start its own.
+          yield* sim.injectFault({ endpoint: "login", times: 2, fault: Fault.Delay({ duration: "500 millis" }) })
+          const workers = yield* Effect.forEach([1, 2], () =>
+            startProcess(["refresh", file, sim.url, username, password])
+          )
+          for (const worker of workers) {
+            expect(yield* worker.nextLine).toBe("ready")
+          }
+
+          yield* Effect.forEach(workers, (worker) => worker.send("go"))
+          const fingerprints = yield* Effect.forEach(workers, (worker) => worker.nextLine, { concurrency: "unbounded" })
+
+          const logins = (yield* sim.requestLog).filter((entry) => entry.endpoint === "login")
+          expect(logins).toHaveLength(1)
+          expect(fingerprints[1]).toBe(fingerprints[0])
+          expect(yield* lockFiles(fs, directory)).toEqual([])
+        }).pipe(Effect.scoped, Effect.provide(Simulator.layer()), Effect.provide(NodeContext.layer)),
+      60_000
+    )
+  })
 
   describe("defaultPath", () => {
     const pathWith = (environment: Record<string, string>) =>

@@ -19,7 +19,9 @@ const TestOpenSolar = Layer.unwrapEffect(
     OpenSolar.layer({
       baseUrl: simulator.url,
       username: accounts.example.username,
-      password: accounts.example.password
+      password: accounts.example.password,
+      // TestClock.adjust jumps while requests are on the wire: a timeout longer than any jump never cuts one short.
+      timeout: "30 days"
     })
   )
 ).pipe(Layer.provideMerge(Simulator.layer()), Layer.provide(NodeHttpClient.layerUndici))

@@ -100,6 +100,11 @@ layer(RedisServer.layer)("RedisTokenStore", (it) => {
 
           if (TokenGrant.isExpiredAt(grant, 0)) {
             expect(Option.isNone(loaded)).toBe(true)
+          } else if (TokenGrant.isExpiredAt(grant, 0, "10 seconds")) {
+            // Redis counts the entry's time to live on its own clock: one that ends within moments may be gone.
+            expect(Option.getOrElse(Option.map(loaded, encodeGrant), () => encodeGrant(grant))).toEqual(
+              encodeGrant(grant)
+            )
           } else {
             expect(Option.map(loaded, encodeGrant)).toEqual(Option.some(encodeGrant(grant)))
           }

@@ -12,6 +12,7 @@ import * as AuthError from "./AuthError.js"
 import * as BaseUrl from "./BaseUrl.js"
 import * as Credentials from "./Credentials.js"
 import * as internal from "./internal/client.js"
+import * as duration from "./internal/duration.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import * as TokenRef from "./TokenRef.js"
 
@@ -191,13 +192,12 @@ export const make = (
         variables: ["maxRedirects"]
       })
     }
-    const timeout = Duration.decodeUnknown(options.timeout ?? defaultTimeout)
-    if (timeout._tag === "None" || Duration.lessThanOrEqualTo(timeout.value, Duration.zero)) {
-      return yield* new AuthError.ConfigurationError({
-        reason: 'timeout must be a positive duration such as "30 seconds"',
-        variables: ["timeout"]
-      })
-    }
+    const timeout = yield* duration.decode(options.timeout ?? defaultTimeout, {
+      name: "timeout",
+      owner: "OpenSolarClient",
+      example: "30 seconds",
+      acceptsInfinity: true
+    })
 
     const config: internal.Config = {
       // The platform's span of an exchange would keep the request, with its token, in its failure cause; the
@@ -207,7 +207,7 @@ export const make = (
       baseUrl,
       origin: BaseUrl.origin(baseUrl),
       maxRedirects,
-      timeout: timeout.value,
+      timeout,
       retryPolicy: options.retryPolicy ?? RetryPolicy.default
     }
     return scoped(config, baseUrl)

@@ -59,10 +59,11 @@ export type StatusError = internal.StatusError
  * - each request carries the token `TokenRef.get` gives at that moment; a 401 invalidates exactly that token and
  *   the request is sent once more with a fresh one; a second 401 fails with `TokenRejected`. A request whose body
  *   is a stream cannot be sent twice: after a 401 its token is invalidated and it fails with `TokenRejected`;
- * - redirects are followed by the client itself (at most `maxRedirects` hops): once a hop leaves the OpenSolar origin,
- *   it and every later hop go without the `Authorization`, `Cookie` and `Proxy-Authorization` headers, and a 401 from such a hop is returned
- *   as it is rather than taken for a rejected token. Fetch-based clients are asked not to follow redirects on their
- *   own (`redirect: "manual"`); in browsers, where fetch hides redirect responses, they come back with status 0;
+ * - redirects are followed by the client itself (at most `maxRedirects` hops): once a hop leaves the OpenSolar
+ *   origin, it and every later hop go without the `Authorization`, `Cookie` and `Proxy-Authorization` headers, and a
+ *   401 from such a hop is returned as it is rather than taken for a rejected token. Fetch-based clients are asked
+ *   not to follow redirects on their own (`redirect: "manual"`); in browsers, where fetch hides redirect responses,
+ *   they come back with status 0;
  * - connection failures and timeouts of idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS) are retried by the
  *   retry policy; POST and PATCH are sent once (plus the one resend after a 401, which the server refused before
  *   acting on).

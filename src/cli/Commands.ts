@@ -515,16 +515,18 @@ export const whoami = Command.make("whoami", {}, () =>
               })
               .join(", ")
       const label = (text: string) => out.bold(text.padEnd(14))
+      const machineUser = grant.user.isMachineUser === undefined ? "unknown" : grant.user.isMachineUser ? "yes" : "no"
+      const storedIn = Option.isSome(settings.machineToken) ? `${variables.token} (not stored)` : storeText(settings)
       yield* output.result(
         [
           `${label("User")}${user}${grant.user.id === undefined ? "" : ` (id ${grant.user.id})`}`,
-          `${label("Machine user")}${grant.user.isMachineUser === undefined ? "unknown" : grant.user.isMachineUser ? "yes" : "no"}`,
+          `${label("Machine user")}${machineUser}`,
           `${label("Organisations")}${orgs}`,
           `${label("Token")}${grant.fingerprint} (${tokenKind(grant)}, obtained by ${grant.strategy})`,
           `${label("Issued")}${formatTime(grant.issuedAt)} (${relative(grant.issuedAt, now)})`,
           `${label("Expires")}${expiryText(grant, now)}`,
           `${label("API")}${settings.baseUrl}`,
-          `${label("Stored in")}${Option.isSome(settings.machineToken) ? `${variables.token} (not stored)` : storeText(settings)}`
+          `${label("Stored in")}${storedIn}`
         ],
         {
           user: {
@@ -602,8 +604,8 @@ export const refresh = Command.make("refresh", {}, () =>
           `${output.out.green("Refreshed")} the session of ${account} in ${took} ms${scope}.`,
           same
             ? `The API kept token ${output.out.bold(refreshed.fingerprint)}; it expires ${expiryText(refreshed, now)}.`
-            : `Token ${previous.fingerprint} was replaced by ${output.out.bold(refreshed.fingerprint)}, which expires ` +
-              `${expiryText(refreshed, now)}.`
+            : `Token ${previous.fingerprint} was replaced by ${output.out.bold(refreshed.fingerprint)}, ` +
+              `which expires ${expiryText(refreshed, now)}.`
         ],
         {
           username: account,
@@ -654,7 +656,8 @@ export const logout = Command.make("logout", {}, () =>
         Option.match(grant, {
           onNone: () => [`Nothing was stored for ${account} at ${settings.baseUrl}; there is nothing to forget.`],
           onSome: (forgotten) => [
-            `${output.out.green("Forgot")} the grant of ${account} at ${settings.baseUrl} (token ${forgotten.fingerprint}).`,
+            `${output.out.green("Forgot")} the grant of ${account} at ${settings.baseUrl} ` +
+              `(token ${forgotten.fingerprint}).`,
             "The token itself stays valid on the server until it expires: OpenSolar documents no way to revoke it."
           ]
         }),
@@ -806,7 +809,9 @@ export const simulate = Command.make(
                 err.dim(" (their passwords are in `accounts` of effect-opensolar-auth/testing)"),
               ...accountNotes.map(([username, note]) => `  ${username.padEnd(26)}${note}`),
               "",
-              `Try:  ${err.cyan(`opensolar-auth --base-url ${simulator.url} login --username ${accounts.example.username}`)}`,
+              `Try:  ${err.cyan(
+                `opensolar-auth --base-url ${simulator.url} login --username ${accounts.example.username}`
+              )}`,
               `Control requests under ${simulator.url}/__simulator/ (clock, faults, revocation, log). Stop with Ctrl+C.`
             ].join("\n")
           )

@@ -1,7 +1,8 @@
 /**
  * Questions to the person at the keyboard: prompts are written to standard error (standard output stays
  * clean for results), answers are read from standard input. On a terminal, `@effect/cli` prompts are used and
- * secrets are typed without any echo (not even asterisks); when standard input is a pipe, one line is read per question.
+ * secrets are typed without any echo (not even asterisks); when standard input is a pipe, one line is read per
+ * question.
  *
  * @since 0.1.0
  */

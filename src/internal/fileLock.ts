@@ -4,9 +4,9 @@
  *
  * A waiter tries again after short pauses on the `Clock`. A lock is stale, and taken over, when its owner was a
  * process on this host that has ended, when by this host's clock its lease has not been renewed for a whole lease,
- * or when the file has not changed for a whole lease (an owner that died before writing it, or a clock far off). A lock file is
- * removed only by its owner or by the one waiter that takes it over. A waiter never waits for good: after the
- * wait timeout it goes on without the lock, and so does anyone who cannot create the file at all.
+ * or when the file has not changed for a whole lease (an owner that died before writing it, or a clock far off).
+ * A lock file is removed only by its owner or by the one waiter that takes it over. A waiter never waits for good:
+ * after the wait timeout it goes on without the lock, and so does anyone who cannot create the file at all.
  *
  * @internal
  */
@@ -304,7 +304,8 @@ export const make = (fs: FileSystem.FileSystem, path: Path.Path): FileLock => {
         const waited = (yield* Clock.currentTimeMillis) - startedAt
         if (waited >= waitMillis) {
           return yield* Effect.logDebug(
-            `The lock file ${lockPath} is still held after ${Duration.format(settings.waitTimeout)}: going on without it`
+            `The lock file ${lockPath} is still held after ${Duration.format(settings.waitTimeout)}: ` +
+              "going on without it"
           )
         }
         const pause = yield* pauseMillis(pauses, settings)

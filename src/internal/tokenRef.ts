@@ -116,8 +116,8 @@ export const resolveOptions = (
     if (lifetimeMillis * refreshRatio + jitter >= lifetimeMillis - safetyMarginMillis) {
       return yield* Either.left(
         invalid(
-          "the refresh point (lifetime × refreshRatio + jitter) must come before the deadline (lifetime − safetyMargin); " +
-            "lower refreshRatio or jitter, or shorten safetyMargin",
+          "the refresh point (lifetime × refreshRatio + jitter) must come before the deadline " +
+            "(lifetime − safetyMargin); lower refreshRatio or jitter, or shorten safetyMargin",
           "refreshRatio"
         )
       )

@@ -98,7 +98,8 @@ const readAlgorithm = (value: string | null): Either.Either<string, string> => {
   const match = algorithms.find(([pattern]) => pattern.test(value))
   return match === undefined
     ? Either.left(
-        "the otpauth:// URI's algorithm is not supported: use SHA1, SHA224, SHA256, SHA384, SHA512 or SHA3-224/256/384/512"
+        "the otpauth:// URI's algorithm is not supported: " +
+          "use SHA1, SHA224, SHA256, SHA384, SHA512 or SHA3-224/256/384/512"
       )
     : Either.right(match[1])
 }

@@ -8,9 +8,10 @@ import { afterAll } from "vitest"
 import * as BearerToken from "../../src/BearerToken.js"
 import { stripAnsi } from "../../src/cli/Output.js"
 import { accounts, Fault, Simulator, type SimulatorService } from "../../src/testing/index.js"
+import { bundle } from "../support/bundles.js"
 
 /**
- * The command runs as a child process (`node --import tsx`, so that signals reach it directly), against one
+ * The command runs as a child process (`node` on its bundle, so that signals reach it directly), against one
  * simulator in this process shared by every test; each test logs in as its own new user, with its own token file.
  */
 interface Result {
@@ -48,10 +49,7 @@ const baseEnvironment = (): Record<string, string> => {
   return { ...env, HOME: NodePath.join(temporary, "home"), XDG_CONFIG_HOME: NodePath.join(temporary, "config") }
 }
 
-const command = (args: ReadonlyArray<string>): [string, Array<string>] => [
-  process.execPath,
-  ["--import", "tsx", "src/cli/bin.ts", ...args]
-]
+const command = (args: ReadonlyArray<string>): [string, Array<string>] => [process.execPath, [bundle("cli"), ...args]]
 
 const expectNoSecret = (text: string) => {
   for (const secret of secrets) {
@@ -79,7 +77,7 @@ const cli = (args: ReadonlyArray<string>, options: RunOptions = {}): Effect.Effe
       })
   ).pipe(Effect.tap((result) => expectNoSecret(result.stdout + result.stderr)))
 
-/** Child processes of tsx are costly; a few at a time keep a loaded machine responsive. */
+/** A few child processes at a time keep a loaded machine responsive. */
 const parallel = 3
 
 const slow = 120_000

@@ -3,7 +3,8 @@
  * the `OPENSOLAR_*` environment variables — against a simulator on 127.0.0.1, printing what its page says it prints.
  *
  * Conventions, for whoever adds a snippet:
- * - a snippet is a file in `docs/snippets/`: `.ts` runs with tsx, `.sh` with bash, `.test.ts` with vitest;
+ * - a snippet is a file in `docs/snippets/`: `.ts` runs with Node (bundled once per test run, the package name
+ *   resolving to the source), `.sh` with bash, `.test.ts` with vitest;
  * - the output a page shows is the file of the same name ending in `.out`, compared line by line with what the
  *   snippet writes on standard output; `…` in it stands for any text within one line (a port, a fingerprint, a
  *   time). Lines starting with `$ ` show a command: the snippet runs once per such line, and the lines after it
@@ -17,12 +18,11 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer } from "effect"
 import { accounts, orgs, Simulator, type SimulatorService } from "../../src/testing/index.js"
+import { bundle, snippetBundle } from "../support/bundles.js"
 
 const root = path.resolve(import.meta.dirname, "../..")
 const snippets = path.join(root, "docs", "snippets")
 const tsconfig = path.join(root, "docs", "tsconfig.json")
-// Snippets run in one Node process with tsx's loader, which resolves the package name through docs/tsconfig.json.
-const node = [process.execPath, "--import", "tsx"]
 
 // Cases
 
@@ -111,15 +111,14 @@ const commandFor = (file: string): ReadonlyArray<string> => {
     const vitest = path.join(root, "node_modules", "vitest", "vitest.mjs")
     return [process.execPath, vitest, "run", "--config", path.join(snippets, "vitest.config.ts"), file]
   }
-  return [...node, snippet]
+  return [process.execPath, bundle(snippetBundle(file))]
 }
 
-/** A directory holding an `opensolar-auth` command that runs the CLI from source, as the installed one would. */
+/** A directory holding an `opensolar-auth` command that runs the CLI built from source, as the installed one would. */
 const makeBinDirectory = (directory: string): string => {
   const bin = path.join(directory, "bin")
   fs.mkdirSync(bin)
-  const cli = path.join(root, "src", "cli", "bin.ts")
-  const script = `#!/bin/sh\nexec ${node.map((part) => `"${part}"`).join(" ")} "${cli}" "$@"\n`
+  const script = `#!/bin/sh\nexec "${process.execPath}" "${bundle("cli")}" "$@"\n`
   fs.writeFileSync(path.join(bin, "opensolar-auth"), script, { mode: 0o755 })
   return bin
 }
@@ -140,7 +139,6 @@ const environment = (simulator: SimulatorService, entry: Case, home: string): Re
     LANG: "C.UTF-8",
     TZ: "UTC",
     NO_COLOR: "1",
-    TSX_TSCONFIG_PATH: tsconfig,
     OPENSOLAR_BASE_URL: simulator.url,
     OPENSOLAR_ORG_ID: String(orgs.main.id),
     ...credentials,

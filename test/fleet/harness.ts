@@ -1,10 +1,12 @@
 /**
- * Starts fleet workers (`test/fleet/worker.ts`) as separate Node processes and talks to them in JSON lines.
+ * Starts fleet workers (`test/fleet/worker.ts`, bundled once per test run) as separate Node processes and talks to
+ * them in JSON lines.
  */
 import { spawn } from "node:child_process"
 import * as Path from "node:path"
 import * as Readline from "node:readline"
 import { Data, Effect, Queue, Schema, type Scope } from "effect"
+import { bundle } from "../support/bundles.js"
 import { Command, Event } from "./protocol.js"
 
 export class WorkerExited extends Data.TaggedError("WorkerExited")<{ readonly pid: number; readonly stderr: string }> {
@@ -44,9 +46,8 @@ export const spawnWorker = (options: WorkerOptions): Effect.Effect<Worker, never
 
     const child = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        // `node --import tsx` rather than the `tsx` command, which runs the script in a child process of its
-        // own: SIGKILL must reach the worker itself.
-        spawn(process.execPath, ["--import", "tsx", "test/fleet/worker.ts"], {
+        // Node itself runs the worker, not a launcher with a child process of its own: SIGKILL must reach the worker.
+        spawn(process.execPath, [bundle("fleet-worker")], {
           cwd: root,
           env: {
             ...process.env,

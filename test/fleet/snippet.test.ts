@@ -1,6 +1,7 @@
 /**
- * The snippet of the "Running a fleet" page type-checks, and runs twice as two processes of one fleet would,
- * against the simulator and a Redis server: the first logs in, the second uses the grant the first stored.
+ * The snippet of the "Running a fleet" page type-checks, and runs twice (bundled once per test run, the package name
+ * resolving to the source) as two processes of one fleet would, against the simulator and a Redis server: the
+ * first logs in, the second uses the grant the first stored.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -9,6 +10,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { accounts, orgs, Simulator } from "../../src/testing/index.js"
+import { bundle, snippetBundle } from "../support/bundles.js"
 import * as RedisServer from "../support/redisServer.js"
 
 const root = path.resolve(import.meta.dirname, "../..")
@@ -105,8 +107,7 @@ describe("the fleet page's snippet", () => {
           OPENSOLAR_ORG_ID: String(orgs.main.id),
           REDIS_URL: redis.url
         }
-        const tsx = path.join(root, "node_modules", "tsx", "dist", "cli.mjs")
-        const process_ = () => run(process.execPath, [tsx, "--tsconfig", tsconfig, snippet], env)
+        const process_ = () => run(process.execPath, [bundle(snippetBundle("fleet.ts"))], env)
 
         const first = yield* process_()
         const second = yield* process_()

@@ -23,6 +23,7 @@ import * as OpenSolarConfig from "../../src/OpenSolarConfig.js"
 import * as TokenGrant from "../../src/TokenGrant.js"
 import * as TokenRef from "../../src/TokenRef.js"
 import { accounts, type Fault as FaultType, Fault, Simulator } from "../../src/testing/index.js"
+import { bundle } from "../support/bundles.js"
 import { requestTimeout } from "../support/drive.js"
 import { type Exposure, filesUnder, isLoaderCache, scan } from "./support/canaries.js"
 import { captureLogs, captureSpans } from "./support/capture.js"
@@ -345,14 +346,21 @@ const cleanEnvironment = (): Record<string, string> =>
     )
   )
 
+/**
+ * How a program is started: the command from its bundle, or a script through tsx as `npm start` runs it (whose
+ * compiled files, written under TMPDIR, are not program output).
+ */
+type Program = { readonly bundle: "cli" } | { readonly tsx: string }
+
 const runProcess = (
-  script: string,
+  program: Program,
   args: ReadonlyArray<string>,
   env: Record<string, string>,
   input = ""
 ): Effect.Effect<Omit<Run, "printsToken">> =>
   Effect.async((resume) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+    const entry = "bundle" in program ? [bundle(program.bundle)] : ["--import", "tsx", program.tsx]
+    const child = spawn(process.execPath, [...entry, ...args], {
       cwd: root,
       env: { ...cleanEnvironment(), ...env }
     })
@@ -417,7 +425,7 @@ describe("secrets: the command and the demo", () => {
 
         const cli = (args: ReadonlyArray<string>, env: Record<string, string>, input = "") =>
           Effect.gen(function* () {
-            const run = yield* runProcess("src/cli/bin.ts", args, env, input)
+            const run = yield* runProcess({ bundle: "cli" }, args, env, input)
             runs.push({ ...run, printsToken: args[0] === "token" })
             if (Fs.existsSync(storePath)) {
               const stored = JSON.parse(Fs.readFileSync(storePath, "utf8")) as {
@@ -511,8 +519,8 @@ describe("secrets: the command and the demo", () => {
         const directories = directoriesUnder(home)
 
         const runs = [
-          yield* runProcess("scripts/demo.ts", [], directories),
-          yield* runProcess("src/cli/bin.ts", ["demo", "--verbose"], directories)
+          yield* runProcess({ tsx: "scripts/demo.ts" }, [], directories),
+          yield* runProcess({ bundle: "cli" }, ["demo", "--verbose"], directories)
         ]
 
         const exposures: ReadonlyArray<Exposure> = [

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { accounts } from "../../src/testing/index.js"
+import { bundle } from "../support/bundles.js"
 
 interface Running {
   readonly child: ChildProcess
@@ -12,17 +13,17 @@ interface Running {
 
 /**
  * `npm run simulator` goes through the `tsx` binary, which runs the script in a second process and relays
- * signals with a 30 ms handshake that, on a loaded machine, ends in a forced kill; `node --import tsx` runs the
- * script in the spawned process itself, so its exit code is the simulator's own.
+ * signals with a 30 ms handshake that, on a loaded machine, ends in a forced kill; `node` on the simulator's
+ * bundle (built once per test run) runs it in the spawned process itself, so its exit code is the simulator's own.
  */
 type Launcher = "tsx" | "node"
 
 const command = (launcher: Launcher): [string, ReadonlyArray<string>] =>
-  launcher === "tsx" ? ["node_modules/.bin/tsx", []] : [process.execPath, ["--import", "tsx"]]
+  launcher === "tsx" ? ["node_modules/.bin/tsx", ["src/testing/bin.ts"]] : [process.execPath, [bundle("simulator")]]
 
 const run = (args: ReadonlyArray<string>, launcher: Launcher = "node") => {
   const [executable, prefix] = command(launcher)
-  const child = spawn(executable, [...prefix, "src/testing/bin.ts", ...args], { stdio: ["ignore", "pipe", "pipe"] })
+  const child = spawn(executable, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"] })
   let stdout = ""
   let stderr = ""
   child.stdout!.on("data", (chunk: Buffer) => {

@@ -13,6 +13,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { type BrowserContext, chromium, type Page } from "playwright-core"
+import { publicModules, render, write } from "../../scripts/api-docs.js"
 
 const root = path.resolve(import.meta.dirname, "../..")
 const chromiumPath = "/usr/bin/chromium"
@@ -126,7 +127,8 @@ describe.skipIf(!hasChromium && !onCi)(
       if (!hasChromium) return
       temporary = fs.mkdtempSync(path.join(os.tmpdir(), "docs-site-"))
       const outDir = path.join(temporary, "site")
-      await runToEnd([process.execPath, "--import", "tsx", path.join(root, "scripts", "api-docs.ts")])
+      // What `npm run docs:api` does, in this process: the reference pages, then the site built with them.
+      write(render(root, publicModules(root)), path.join(root, "docs", "api"))
       await runToEnd([
         process.execPath,
         path.join(root, "node_modules", "vitepress", "bin", "vitepress.js"),

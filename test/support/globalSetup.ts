@@ -48,7 +48,9 @@ const removeAbandoned = () => {
   const dayAgo = Date.now() - 86_400_000
   for (const entry of Fs.readdirSync(cache)) {
     const path = Path.join(cache, entry)
-    if (entry.startsWith(prefix) && Fs.statSync(path).mtimeMs < dayAgo) {
+    // Another run may be removing the same directory.
+    const modified = entry.startsWith(prefix) ? Fs.statSync(path, { throwIfNoEntry: false })?.mtimeMs : undefined
+    if (modified !== undefined && modified < dayAgo) {
       Fs.rmSync(path, { recursive: true, force: true })
     }
   }

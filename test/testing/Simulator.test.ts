@@ -467,7 +467,7 @@ describe("Simulator", () => {
           text: "is_machine_user",
           contentType: "text/plain"
         })
-        expect(plain.status).toBe(415)
+        expect(plain.status).toBe(400)
         expect((yield* call("PATCH", "/auth/users/me/", { token, json: {} })).status).toBe(404)
         const get = yield* call("GET", "/auth/users/1/", { token })
         expect(get.status).toBe(405)
@@ -532,6 +532,24 @@ describe("Simulator", () => {
       }).pipe(Effect.provide(testLayer()))
     )
 
+    it.effect("never quotes a malformed body, so a password in it stays out of the answer", () =>
+      Effect.gen(function* () {
+        const password = "Zq7!chopper#Xv2"
+        const truncated = `{"username": "arnie@illbeback.com", "password": "${password}`
+        const unquoted = `{"username": "arnie@illbeback.com", "password": ${password}}`
+        const trailing = `{"password": "${password}"} ${password}`
+
+        for (const text of [truncated, unquoted, trailing]) {
+          const reply = yield* call("POST", "/api-token-auth/", { text, contentType: "application/json" })
+          expect(reply.status).toBe(400)
+          expect(reply.body.detail).toMatch(/^JSON parse error - Expecting valid JSON( \(char \d+\))?\.$/)
+          for (let start = 0; start + 4 <= password.length; start++) {
+            expect(JSON.stringify(reply.body)).not.toContain(password.slice(start, start + 4))
+          }
+        }
+      }).pipe(Effect.provide(testLayer()))
+    )
+
     it.effect("names each missing, blank or mistyped field", () =>
       Effect.gen(function* () {
         const missing = yield* call("POST", "/api-token-auth/", { json: {} })
@@ -546,11 +564,19 @@ describe("Simulator", () => {
       }).pipe(Effect.provide(testLayer()))
     )
 
-    it.effect("answers an unsupported content type with 415", () =>
+    it.effect("answers an unsupported or missing content type with a 400 naming the accepted ones", () =>
       Effect.gen(function* () {
-        const reply = yield* call("POST", "/api-token-auth/", { text: "arnie", contentType: "text/plain" })
-        expect(reply.status).toBe(415)
-        expect(reply.body).toEqual({ detail: 'Unsupported media type "text/plain" in request.' })
+        const plain = yield* call("POST", "/api-token-auth/", { text: "arnie", contentType: "text/plain" })
+        expect(plain.status).toBe(400)
+        expect(plain.body).toEqual({
+          detail:
+            'Unsupported media type "text/plain" in request. ' +
+            'Send the body as "application/json" or "application/x-www-form-urlencoded".'
+        })
+
+        const untyped = yield* call("POST", "/api-token-auth/", { text: "arnie", contentType: "" })
+        expect(untyped.status).toBe(400)
+        expect(untyped.body.detail).toMatch(/^No media type in request\. Send the body as "application\/json"/)
       }).pipe(Effect.provide(testLayer()))
     )
 

@@ -115,9 +115,17 @@ const pythonType = (value: unknown): string => {
   }
 }
 
+const acceptedMediaTypes = '"application/json" or "application/x-www-form-urlencoded"'
+
+// Only the position is kept from the parser's message: V8 quotes the text around the error, which may be a password.
+const parseErrorPosition = (error: unknown): string => {
+  const match = error instanceof Error ? /\bposition (\d+)\b/.exec(error.message) : null
+  return match === null ? "" : ` (char ${match[1]})`
+}
+
 /**
  * Reads a request body as DRF's default parsers would: JSON or a URL-encoded form; an empty body is an empty
- * form; anything else is 415.
+ * form; any other media type, and JSON that does not parse, is a 400 that never quotes the body.
  *
  * @internal
  */
@@ -129,18 +137,20 @@ export const body = (
     if (text.length === 0) {
       return Either.right({})
     }
+
     const contentType = request.headers["content-type"] ?? ""
     const mediaType = contentType.split(";")[0]!.trim().toLowerCase()
     if (mediaType === "application/x-www-form-urlencoded") {
       return Either.right(Object.fromEntries(new URLSearchParams(text)))
     }
     if (mediaType !== "application/json") {
-      return Either.left(detail(415, `Unsupported media type "${contentType}" in request.`))
+      const named = mediaType === "" ? "No media type" : `Unsupported media type "${mediaType}"`
+      return Either.left(detail(400, `${named} in request. Send the body as ${acceptedMediaTypes}.`))
     }
+
     const parsed = Either.try(() => JSON.parse(text) as unknown)
     if (Either.isLeft(parsed)) {
-      const message = parsed.left instanceof Error ? parsed.left.message : String(parsed.left)
-      return Either.left(detail(400, `JSON parse error - ${message}`))
+      return Either.left(detail(400, `JSON parse error - Expecting valid JSON${parseErrorPosition(parsed.left)}.`))
     }
     const value = parsed.right
     if (typeof value !== "object" || value === null || Array.isArray(value)) {

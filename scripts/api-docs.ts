@@ -3,9 +3,9 @@
  * an index page, and `docs/api/sidebar.json` for the site's sidebar.
  *
  * The public modules are what the entry points of the `exports` map in `package.json` re-export: namespaces
- * (`export * as TokenRef from "./TokenRef.js"` in `src/index.ts`) or names (`src/testing/index.ts`). Each export's TSDoc (summary, `@since`,
- * `@category`, `@default`, `@example`) and its declaration head are read from the source with a small scanner:
- * the TypeScript compiler offers no JavaScript API to read declarations with.
+ * (`export * as TokenRef from "./TokenRef.js"` in `src/index.ts`) or names (`src/testing/index.ts`). Each
+ * export's TSDoc (summary, `@since`, `@category`, `@default`, `@example`) and its declaration head are read from
+ * the source with a small scanner: the TypeScript compiler offers no JavaScript API to read declarations with.
  *
  * Run with `npx tsx scripts/api-docs.ts [outputDirectory]`.
  */
@@ -541,13 +541,11 @@ const readDeclaration = (scanned: Scanned, at: number): Array<Declaration> => {
     const open = findAtDepthZero(
       tokens,
       keyword + 2,
-      (token, index) => token.text === "{" && index > keyword + 2,
+      (token, index) => token.text === "{" && index >= keyword + 2,
       false
     )
     const close = matching(tokens, open, false)
-    const members = readMembers(scanned, open, close, true).filter(
-      (member) => member.doc !== undefined && member.doc.description !== ""
-    )
+    const members = readMembers(scanned, open, close, true)
     return [
       { name, kind: "class", signature: sourceText(scanned, startOffset, tokens[open - 1]!.end), doc, members, line }
     ]
@@ -638,6 +636,15 @@ export interface PublicModule {
   readonly names: ReadonlyArray<string> | undefined
   /** The doc comment of the entry point file, for pages of named re-exports. */
   readonly entryDoc: Doc | undefined
+  /** Where a namespace is re-exported (`export * as Name`) and that statement's doc comment. */
+  readonly reexport: { readonly file: string; readonly line: number; readonly doc: Doc | undefined } | undefined
+}
+
+/** The doc comment that ends right before `offset`, with only white space between them. */
+const docEndingAt = (source: string, offset: number): Doc | undefined => {
+  const before = source.slice(0, offset).trimEnd()
+  const start = before.lastIndexOf("/*")
+  return before.endsWith("*/") && before.startsWith("/**", start) ? parseDoc(before.slice(start)) : undefined
 }
 
 /** Reads an entry point's re-exports: `export * as Name from "./Name.js"` and `export { a, type B } from "./X.js"`. */
@@ -647,7 +654,14 @@ export const readEntry = (root: string, entryFile: string, entry: string): Array
   const toSource = (specifier: string) => path.join(directory, specifier.replace(/\.js$/, ".ts"))
   const modules: Array<PublicModule> = []
   for (const match of source.matchAll(/export\s+\*\s+as\s+(\w+)\s+from\s+"([^"]+)"/g)) {
-    modules.push({ name: match[1]!, entry, file: toSource(match[2]!), names: undefined, entryDoc: undefined })
+    modules.push({
+      name: match[1]!,
+      entry,
+      file: toSource(match[2]!),
+      names: undefined,
+      entryDoc: undefined,
+      reexport: { file: entryFile, line: lineOf(source, match.index), doc: docEndingAt(source, match.index) }
+    })
   }
   for (const match of source.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}\s+from\s+"([^"]+)"/g)) {
     const names = match[1]!
@@ -660,7 +674,8 @@ export const readEntry = (root: string, entryFile: string, entry: string): Array
       entry,
       file: toSource(match[2]!),
       names,
-      entryDoc: readModule(source).doc
+      entryDoc: readModule(source).doc,
+      reexport: undefined
     })
   }
   if (/export\s+\*\s+from/.test(source)) {
@@ -800,7 +815,7 @@ const renderDeclaration = (
     parts.push(markdownTable(hasDefaults ? ["member", "default", "description"] : ["member", "description"], rows))
   }
   if (declaration.kind === "class") {
-    for (const member of declaration.members) {
+    for (const member of declaration.members.filter((member) => member.doc?.description !== "")) {
       parts.push(`#### ${declaration.name}.${member.name} {#${id}-${anchor(member.name)}}`)
       if (member.doc !== undefined) parts.push(prose(member.doc.description, module.name, pages))
       parts.push(codeBlock(member.signature))
@@ -825,6 +840,17 @@ export interface Reference {
   readonly problems: ReadonlyArray<Problem>
   /** Every `@example` block, with where it came from. */
   readonly examples: ReadonlyArray<{ readonly module: string; readonly name: string; readonly code: string }>
+}
+
+/** What a reader of an export's doc comment would miss: its sentence, `@since` or lower-case `@category`. */
+const docProblems = (doc: Doc | undefined): Array<string> => {
+  if (doc === undefined) return ["has no doc comment"]
+  const problems: Array<string> = []
+  if (doc.description === "") problems.push("has no summary sentence")
+  if (doc.since === undefined) problems.push("has no @since")
+  if (doc.category === undefined) problems.push("has no @category")
+  else if (doc.category !== doc.category.toLowerCase()) problems.push(`has an upper-case @category "${doc.category}"`)
+  return problems
 }
 
 /** Renders the reference of the given public modules, reading their sources under `root`. */
@@ -854,14 +880,16 @@ export const render = (root: string, modules: ReadonlyArray<PublicModule>): Refe
   const output = new Map<string, string>()
   for (const module of modules) {
     const declarations = selected.get(module)!
+    if (module.reexport !== undefined) {
+      const { file, line, doc } = module.reexport
+      for (const message of docProblems(doc)) problems.push({ file, line, name: `* as ${module.name}`, message })
+    }
     for (const declaration of declarations) {
       const where = { file: module.file, line: declaration.line, name: declaration.name }
-      if (declaration.doc === undefined) problems.push({ ...where, message: "has no doc comment" })
-      else {
-        if (declaration.doc.since === undefined) problems.push({ ...where, message: "has no @since" })
-        if (declaration.doc.category === undefined) problems.push({ ...where, message: "has no @category" })
-        else if (declaration.doc.category !== declaration.doc.category.toLowerCase()) {
-          problems.push({ ...where, message: `has an upper-case @category "${declaration.doc.category}"` })
+      for (const message of docProblems(declaration.doc)) problems.push({ ...where, message })
+      for (const member of declaration.members) {
+        if (member.doc?.description === "") {
+          problems.push({ ...where, name: `${declaration.name}.${member.name}`, message: "has no summary sentence" })
         }
       }
       for (const example of declaration.doc?.examples ?? [])
@@ -932,8 +960,15 @@ export const render = (root: string, modules: ReadonlyArray<PublicModule>): Refe
     output.set(`${module.name}.md`, page)
   }
 
+  // A namespace's one-line sentence at its re-export says what it is; otherwise the module's first paragraph does.
   const summary = (module: PublicModule) => {
-    const doc = module.names === undefined ? read.get(module)!.doc : (module.entryDoc ?? read.get(module)!.doc)
+    const sentence = module.reexport?.doc
+    const doc =
+      sentence !== undefined && sentence.description !== ""
+        ? sentence
+        : module.names === undefined
+          ? read.get(module)!.doc
+          : (module.entryDoc ?? read.get(module)!.doc)
     const first = (doc?.description ?? "").split(/\n\s*\n/)[0]!.replace(/\n/g, " ")
     return tableCell(links(first, module.name, pages))
   }

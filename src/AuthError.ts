@@ -28,6 +28,8 @@ export class InvalidCredentials extends Schema.TaggedError<InvalidCredentials>(
   "effect-opensolar-auth/InvalidCredentials"
 )("InvalidCredentials", requestFields) {
   /**
+   * Whether retrying may succeed: never, as a refused password stays refused and retries can lock the account.
+   *
    * @since 0.1.0
    */
   get transient(): boolean {
@@ -35,6 +37,8 @@ export class InvalidCredentials extends Schema.TaggedError<InvalidCredentials>(
   }
 
   /**
+   * What users who sign in with Nearmap must do before a password login can work.
+   *
    * @since 0.1.0
    */
   get hint(): string {
@@ -57,6 +61,8 @@ export class MfaRequired extends Schema.TaggedError<MfaRequired>("effect-opensol
   requestFields
 ) {
   /**
+   * Whether retrying may succeed: never, as the request needs a two-factor code first.
+   *
    * @since 0.1.0
    */
   get transient(): boolean {
@@ -82,6 +88,8 @@ export class InvalidMfaCode extends Schema.TaggedError<InvalidMfaCode>("effect-o
   requestFields
 ) {
   /**
+   * Whether retrying may succeed: never, as the same code is refused again.
+   *
    * @since 0.1.0
    */
   get transient(): boolean {
@@ -110,6 +118,8 @@ export class TokenRejected extends Schema.TaggedError<TokenRejected>("effect-ope
   }
 ) {
   /**
+   * Whether retrying may succeed: never with the same token, which the API no longer accepts.
+   *
    * @since 0.1.0
    */
   get transient(): boolean {
@@ -132,6 +142,8 @@ export class ApiAccessNotEnabled extends Schema.TaggedError<ApiAccessNotEnabled>
   "effect-opensolar-auth/ApiAccessNotEnabled"
 )("ApiAccessNotEnabled", requestFields) {
   /**
+   * Whether retrying may succeed: never, until API access is enabled for the organisation.
+   *
    * @since 0.1.0
    */
   get transient(): boolean {
@@ -157,6 +169,8 @@ export class Forbidden extends Schema.TaggedError<Forbidden>("effect-opensolar-a
   requestFields
 ) {
   /**
+   * Whether retrying may succeed: never, as the account's permissions do not change on their own.
+   *
    * @since 0.1.0
    */
   get transient(): boolean {
@@ -179,6 +193,8 @@ export class RateLimited extends Schema.TaggedError<RateLimited>("effect-opensol
   retryAfterMillis: Schema.optional(Schema.NonNegative)
 }) {
   /**
+   * Whether retrying may succeed: yes, once the throttle's wait is over.
+   *
    * @since 0.1.0
    */
   get transient(): boolean {
@@ -212,6 +228,8 @@ export class ServerError extends Schema.TaggedError<ServerError>("effect-opensol
   status: Schema.Int
 }) {
   /**
+   * Whether retrying may succeed: yes, once the API recovers.
+   *
    * @since 0.1.0
    */
   get transient(): boolean {
@@ -237,6 +255,8 @@ export class TransportError extends Schema.TaggedError<TransportError>("effect-o
   }
 ) {
   /**
+   * Whether retrying may succeed: yes, as the network or the server may come back.
+   *
    * @since 0.1.0
    */
   get transient(): boolean {
@@ -262,6 +282,8 @@ export class RequestTimeout extends Schema.TaggedError<RequestTimeout>("effect-o
   }
 ) {
   /**
+   * Whether retrying may succeed: yes, as the API may answer in time on another attempt.
+   *
    * @since 0.1.0
    */
   get transient(): boolean {
@@ -289,6 +311,8 @@ export class UnexpectedResponse extends Schema.TaggedError<UnexpectedResponse>(
   excerpt: Schema.optional(Schema.String)
 }) {
   /**
+   * Whether retrying may succeed: no, as an unusable answer usually means a wrong base URL.
+   *
    * @since 0.1.0
    */
   get transient(): boolean {
@@ -317,6 +341,8 @@ export class MfaCodeUnavailable extends Schema.TaggedError<MfaCodeUnavailable>(
   reason: Schema.String
 }) {
   /**
+   * Whether retrying may succeed: no, as someone must provide a code or fix the TOTP secret first.
+   *
    * @since 0.1.0
    */
   get transient(): boolean {
@@ -341,6 +367,8 @@ export class ConfigurationError extends Schema.TaggedError<ConfigurationError>(
   variables: Schema.Array(Schema.String)
 }) {
   /**
+   * Whether retrying may succeed: never, as the configuration must be changed first.
+   *
    * @since 0.1.0
    */
   get transient(): boolean {

@@ -68,6 +68,8 @@ export const BaseUrl = Schema.transform(
 ).annotations({ identifier: "BaseUrl" })
 
 /**
+ * A base URL that the `BaseUrl` schema has checked and branded, without a trailing slash.
+ *
  * @since 0.1.0
  * @category models
  */

@@ -21,6 +21,8 @@ export const Username = Schema.String.pipe(
 )
 
 /**
+ * A username that the `Username` schema has checked and branded.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -42,6 +44,8 @@ export const Password: Schema.Schema<Redacted.Redacted<string>, string> = Schema
 )
 
 /**
+ * A password as the `Password` schema decodes it: redacted.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -64,6 +68,8 @@ export const MfaCode: Schema.Schema<Redacted.Redacted<string>, string> = Schema.
 )
 
 /**
+ * A two-factor code as the `MfaCode` schema decodes it: 4 to 10 digits, redacted.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -83,6 +89,8 @@ export const OrgId = Schema.Int.annotations({
 )
 
 /**
+ * An organisation id that the `OrgId` schema has checked and branded.
+ *
  * @since 0.1.0
  * @category models
  */

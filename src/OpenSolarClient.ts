@@ -26,6 +26,8 @@ import * as TokenRef from "./TokenRef.js"
 export const UnsafeRequest = internal.UnsafeRequest
 
 /**
+ * The error of a request refused because its URL leaves the OpenSolar origin.
+ *
  * @since 0.1.0
  * @category errors
  */

@@ -101,7 +101,7 @@ export const Fault = Data.taggedEnum<Fault>()
  */
 export interface FaultInjection {
   readonly endpoint: FaultTarget
-  /** @default 1 */
+  /** How many of the endpoint's next requests get the fault. @default 1 */
   readonly times?: number
   readonly fault: Fault
 }
@@ -132,11 +132,11 @@ export interface RequestLogEntry {
 export interface NewUser {
   readonly username: string
   readonly password: string
-  /** @default [1] */
+  /** The orgs the user belongs to. @default [1] */
   readonly orgIds?: ReadonlyArray<number>
   /** A base-32 TOTP secret; when present the account requires a 2FA code at login. */
   readonly totpSecret?: string
-  /** @default false */
+  /** Whether the user's tokens never expire. @default false */
   readonly isMachineUser?: boolean
   readonly firstName?: string
   readonly lastName?: string
@@ -191,19 +191,19 @@ export interface SimulatorOrg {
 export interface SimulatorOptions {
   /** 0 picks a free port. @default 0 */
   readonly port?: number
-  /** @default "127.0.0.1" */
+  /** The address to listen on; keep it on loopback. @default "127.0.0.1" */
   readonly host?: string
   /** Whether to create the accounts in `accounts` and the orgs in `orgs`. @default true */
   readonly seed?: boolean
   /** How long a standard token stays valid after issue. @default "7 days" */
   readonly tokenLifetime?: Duration.DurationInput
-  /** @default "rotate" */
+  /** How `GET /api/fetch_token/` answers: see {@link FetchTokenMode}. @default "rotate" */
   readonly fetchTokenMode?: FetchTokenMode
   /** Login attempts allowed per username in any 60 seconds. @default 10 */
   readonly loginRateLimit?: number
-  /** @default "object" */
+  /** Whether token answers carry the user as an object or as a URL. @default "object" */
   readonly userShape?: UserShape
-  /** @default "top-level" */
+  /** Whether token answers say which orgs the user belongs to. @default "top-level" */
   readonly orgInfo?: OrgInfo
 }
 

@@ -126,6 +126,96 @@ describe("scripts/api-docs.ts", () => {
     })
   })
 
+  describe("render", () => {
+    it("reports every export, re-export and class member without a sentence, @since or lower-case @category", () => {
+      const fixture = fs.mkdtempSync(path.join(root, "node_modules", ".cache-api-fixture-"))
+      try {
+        const files: Record<string, string> = {
+          "package.json": JSON.stringify({ name: "fixture", exports: { ".": { import: "./dist/index.js" } } }),
+          "src/index.ts": [
+            "/**",
+            " * The fixture.",
+            " *",
+            " * @since 0.1.0",
+            " */",
+            "",
+            "/**",
+            " * @since 0.1.0",
+            " * @category modules",
+            " */",
+            'export * as Bare from "./Bare.js"',
+            "",
+            "/**",
+            " * A documented namespace.",
+            " *",
+            " * @since 0.1.0",
+            " * @category modules",
+            " */",
+            'export * as Good from "./Good.js"',
+            "",
+            "/**",
+            " * A namespace without tags.",
+            " */",
+            'export * as Untagged from "./Good.js"'
+          ].join("\n"),
+          "src/Bare.ts": [
+            "/**",
+            " * @since 0.1.0",
+            " * @category models",
+            " */",
+            "export type Alias = string",
+            "",
+            "/**",
+            " * A thing.",
+            " *",
+            " * @since 0.1.0",
+            " * @category Models",
+            " */",
+            "export class Thing {",
+            "  /**",
+            "   * @since 0.1.0",
+            "   */",
+            "  get flag(): boolean {",
+            "    return true",
+            "  }",
+            "}"
+          ].join("\n"),
+          "src/Good.ts": [
+            "/**",
+            " * Fine.",
+            " *",
+            " * @since 0.1.0",
+            " * @category constants",
+            " */",
+            "export const a = 1"
+          ].join("\n")
+        }
+        for (const [file, text] of Object.entries(files)) {
+          fs.mkdirSync(path.dirname(path.join(fixture, file)), { recursive: true })
+          fs.writeFileSync(path.join(fixture, file), text)
+        }
+
+        const reference = render(fixture, publicModules(fixture))
+
+        expect(
+          reference.problems.map((problem) => `${problem.file}:${problem.line} ${problem.name} ${problem.message}`)
+        ).toEqual([
+          "src/index.ts:11 * as Bare has no summary sentence",
+          "src/Bare.ts:5 Alias has no summary sentence",
+          'src/Bare.ts:13 Thing has an upper-case @category "Models"',
+          "src/Bare.ts:13 Thing.flag has no summary sentence",
+          "src/index.ts:24 * as Untagged has no @since",
+          "src/index.ts:24 * as Untagged has no @category"
+        ])
+        const index = reference.pages.get("index.md")
+        expect(index).toMatch(/\| \[Good\]\(\.\/Good\) +\| A documented namespace\. +\|/)
+        expect(index).toMatch(/\| \[Bare\]\(\.\/Bare\) +\| +\|/)
+      } finally {
+        fs.rmSync(fixture, { recursive: true, force: true })
+      }
+    })
+  })
+
   describe("the reference of this package", () => {
     const modules = publicModules(root)
     const reference = render(root, modules)

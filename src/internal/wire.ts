@@ -140,17 +140,25 @@ export const parseRetryAfter = (header: string | undefined, nowMillis: number): 
 
 const excerptLength = 80
 
+// A value the body itself labels as a token: `"token": "…"`, `access_token=…`, `Authorization: Bearer …`.
+const labelledToken = /(?:\b\w*token["']?\s*[:=]\s*["']?|\b(?:bearer|token)\s+)([^\s"'<>&;,]{8,})/gi
+
+const tokenLikeRun = /[A-Za-z0-9_.~+/=-]{16,}/g
+
 /**
- * A short sample of a body that is safe to show: each secret of the request removed, white space collapsed,
- * every run of 16 or more token-like characters replaced by "…" (so no token can appear, whatever its source),
- * cut to about 80 characters. `undefined` when nothing remains.
+ * A short sample of a body that is safe to show: each secret of the request and each value the body labels as a
+ * token (eight characters or more) removed wherever it occurs, white space collapsed, every run of 16 or more
+ * token-like characters (letters, digits, `_-.~+/=`) replaced by "…" (so no token can appear, whatever its
+ * source), cut to about 80 characters. `undefined` when nothing remains.
  *
  * @internal
  */
 export const excerpt = (body: string, secrets: ReadonlyArray<Redacted.Redacted<string>> = []): string | undefined => {
+  const carried = Array.from(body.matchAll(labelledToken), (match) => match[1]!)
+  // Longest first, so that removing a shorter value never leaves the rest of a longer one behind.
+  const values = [...secrets.map(Redacted.value), ...carried].sort((left, right) => right.length - left.length)
   let text = body
-  for (const secret of secrets) {
-    const value = Redacted.value(secret)
+  for (const value of values) {
     // Removing one occurrence can join its neighbours into another, so repeat until none is left.
     while (value.length > 0 && text.includes(value)) {
       text = text.split(value).join("…")
@@ -162,7 +170,7 @@ export const excerpt = (body: string, secrets: ReadonlyArray<Redacted.Redacted<s
   text = text
     .replace(/[\s\p{Cc}]+/gu, " ")
     .trim()
-    .replace(/[A-Za-z0-9_-]{16,}/g, "…")
+    .replace(tokenLikeRun, "…")
   if (text === "") {
     return undefined
   }

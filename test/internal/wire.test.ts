@@ -91,6 +91,18 @@ describe("excerpt", () => {
     expect(wire.excerpt(`token=${token}; next`)).toBe("token=…; next")
     expect(wire.excerpt("short_run-of-15")).toBe("short_run-of-15")
     expect(wire.excerpt("a_run-of-sixteen")).toBe("…")
+    expect(wire.excerpt("<b>eyJhbGciOi.eyJzdWIi.c2ln~+/=</b>")).toBe("<b>…</b>")
+  })
+
+  it("removes every occurrence of a value the body labels as a token, whatever its characters", () => {
+    const opaque = "Ab:12!x@y"
+    expect(wire.excerpt(`<p>Bearer ${opaque}</p><p>retry with ${opaque} later</p>`)).toBe(
+      "<p>Bearer …</p><p>retry with … later</p>"
+    )
+    expect(wire.excerpt(`<a href="/login?access_token=${opaque}&next=1">`)).toBe(
+      '<a href="/login?access_token=…&next=1">'
+    )
+    expect(wire.excerpt(`{"token": "${opaque}"`)).toBe('{"token": "…"')
   })
 
   it("removes the request's secrets even when they are short or contain spaces", () => {
@@ -108,8 +120,40 @@ describe("excerpt", () => {
       const canary = `canary${secret}`
       const sample = wire.excerpt(`${before}${canary}${after}`, [Redacted.make(canary)]) ?? ""
       expect(sample).not.toContain(canary)
-      expect(sample).not.toMatch(/[A-Za-z0-9_-]{16,}/)
+      expect(sample).not.toMatch(/[A-Za-z0-9_.~+/=-]{16,}/)
       expect(sample.length).toBeLessThanOrEqual(80)
+    },
+    { fastCheck: { numRuns: 200 } }
+  )
+
+  // Tokens are drawn from characters the surrounding text never uses, so any run of them in a sample is a fragment.
+  const tokenCharacters = "[A-Z0-9._~+/=:!*$@%-]"
+  const forms: ReadonlyArray<(token: string) => string> = [
+    (token) => `<p>Authorization: Bearer ${token}</p>`,
+    (token) => `<form action="/x?access_token=${token}&y=1">`,
+    (token) => `<pre>{"token": "${token}", "user": 1}</pre>`,
+    (token) => `<i>${token}</i>`
+  ]
+
+  it.prop(
+    "never contains a fragment of the request's token or of a token the body labels as one",
+    [
+      fc.stringMatching(new RegExp(`^${tokenCharacters}{8,60}$`)),
+      fc.integer({ min: 0, max: forms.length - 1 }),
+      fc.boolean(),
+      fc.stringMatching(/^[ <>"a-z\n]{0,60}$/),
+      fc.stringMatching(/^[ <>"a-z\n]{0,60}$/)
+    ],
+    ([token, form, sentWithRequest, before, after]) => {
+      const secrets = sentWithRequest ? [Redacted.make(token)] : []
+      const body = `${before}${forms[form]!(token)} ${after} ${token} ${after}`
+      const sample = wire.excerpt(body, secrets) ?? ""
+      const known = sentWithRequest || form < forms.length - 1
+      if (known) {
+        expect(sample).not.toMatch(new RegExp(`${tokenCharacters}{3,}`))
+      } else {
+        expect(sample).not.toMatch(/[A-Za-z0-9_.~+/=-]{16,}/)
+      }
     },
     { fastCheck: { numRuns: 200 } }
   )

@@ -22,7 +22,8 @@ const rfcVectors: ReadonlyArray<readonly [number, Record<keyof typeof rfcSeeds, 
 ]
 
 const rfcUri = (algorithm: keyof typeof rfcSeeds) =>
-  `otpauth://totp/RFC6238:test?secret=${Secret.fromLatin1(rfcSeeds[algorithm]).base32}&digits=8&period=30&algorithm=${algorithm}`
+  `otpauth://totp/RFC6238:test?secret=${Secret.fromLatin1(rfcSeeds[algorithm]).base32}` +
+  `&digits=8&period=30&algorithm=${algorithm}`
 
 const secret = "JBSWY3DPEHPK3PXP"
 

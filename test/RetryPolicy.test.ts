@@ -72,7 +72,8 @@ const failure = <A, E>(exit: Exit.Exit<A, E>): E | undefined =>
 const sum = (values: ReadonlyArray<number>) => values.reduce((total, value) => total + value, 0)
 
 describe("RetryPolicy", () => {
-  // Each case waits mostly on the test clock's turns of the event loop, not on the CPU: the properties run side by side.
+  // Each case waits mostly on the test clock's turns of the event loop, not on the CPU: the properties run
+  // side by side.
   describe.concurrent("properties", () => {
     it.effect.prop(
       "waits never decrease, never exceed the cap, and stay within the total bound",

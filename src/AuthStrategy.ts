@@ -297,11 +297,18 @@ export const machineUser = (token: BearerToken.BearerToken, metadata: MachineUse
 
 type Tag<E> = E extends { readonly _tag: infer T extends string } ? T : never
 
+// In the data-last form of orElse, `self` is known only when the returned function is applied: a tag in `on` that
+// none of its errors has turns the parameter into a type no strategy has, whose property the compiler then shows.
+type FallsBackOn<T extends string, E> = [Exclude<T, Tag<E>>] extends [never]
+  ? unknown
+  : { readonly "orElse: these tags name no error of this strategy": Exclude<T, Tag<E>> }
+
 /**
  * Tries `self`, and `that` when `self` fails with an error chosen by `options` (every error, without them).
  * The errors of `self` that fall back leave the error type: falling back on `TokenRejected` from a
  * `Strategy<TokenRejected | Forbidden>` to a `Strategy<InvalidCredentials>` gives a
- * `Strategy<Forbidden | InvalidCredentials>`.
+ * `Strategy<Forbidden | InvalidCredentials>`. In both forms, `on` may name only tags of the errors `self` can fail
+ * with, so that a misspelt tag does not compile instead of never falling back.
  *
  * @since 0.1.0
  * @category combinators
@@ -324,7 +331,7 @@ export const orElse: {
   <const T extends string, E2, R2>(
     that: Strategy<E2, R2>,
     options: { readonly on: ReadonlyArray<T> }
-  ): <E1, R1>(self: Strategy<E1, R1>) => Strategy<Exclude<E1, { readonly _tag: T }> | E2, R1 | R2>
+  ): <E1, R1>(self: Strategy<E1, R1> & FallsBackOn<T, E1>) => Strategy<Exclude<E1, { readonly _tag: T }> | E2, R1 | R2>
   <In, E2, R2>(
     that: Strategy<E2, R2>,
     options: { readonly when: Predicate.Predicate<In> }

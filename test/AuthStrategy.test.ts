@@ -387,6 +387,12 @@ describe("AuthStrategy", () => {
       ).toEqualTypeOf<AuthStrategy.Strategy<Exclude<AuthError.ApiError, AuthError.TokenRejected>, OpenSolarApi>>()
       // @ts-expect-error only tags the first strategy can fail with may be named
       AuthStrategy.orElse(session, login, { on: ["RateLimited"] })
+      // @ts-expect-error a misspelt tag names no error of the first strategy
+      AuthStrategy.orElse(session, login, { on: ["TokenRejectd"] })
+      // @ts-expect-error the same holds in the data-last form
+      pipe(session, AuthStrategy.orElse(login, { on: ["TokenRejectd"] }))
+      // @ts-expect-error and for a tag of an error the first strategy cannot fail with
+      pipe(session, AuthStrategy.orElse(login, { on: ["TokenRejected", "RateLimited"] }))
     })
 
     it.effect("falls back on the chosen errors only", () =>

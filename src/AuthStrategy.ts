@@ -415,18 +415,23 @@ export const retry: {
 )
 
 /**
- * Fails with `RequestTimeout` when a strategy has not obtained a grant within `duration` (from 1 millisecond to
- * 100 years, or `Duration.infinity` for no limit), interrupting it. The error's method is `AUTHENTICATE` and its
- * URL the strategy's name. Any other `duration` fails every attempt with a `ConfigurationError` naming `timeout`,
- * without starting the strategy.
+ * Fails with `RequestTimeout` when a strategy has not obtained a grant within `duration`, interrupting it. The
+ * error's method is `AUTHENTICATE` and its URL the strategy's name.
+ *
+ * A `Duration` is always usable, so it adds no `ConfigurationError`: one shorter than a millisecond counts as one
+ * millisecond, and one longer than 100 years (or `Duration.infinity`) sets no limit. Any other input (a number of
+ * milliseconds, a text such as `"30 seconds"`) must be from 1 millisecond to 100 years; otherwise every attempt
+ * fails with a `ConfigurationError` naming `timeout`, without starting the strategy.
  *
  * @since 0.1.0
  * @category combinators
  */
 export const timeout: {
+  (duration: Duration.Duration): <E, R>(self: Strategy<E, R>) => Strategy<E | AuthError.RequestTimeout, R>
   (
     duration: Duration.DurationInput
   ): <E, R>(self: Strategy<E, R>) => Strategy<E | AuthError.RequestTimeout | AuthError.ConfigurationError, R>
+  <E, R>(self: Strategy<E, R>, duration: Duration.Duration): Strategy<E | AuthError.RequestTimeout, R>
   <E, R>(
     self: Strategy<E, R>,
     duration: Duration.DurationInput
@@ -437,7 +442,9 @@ export const timeout: {
     self: Strategy<E, R>,
     input: Duration.DurationInput
   ): Strategy<E | AuthError.RequestTimeout | AuthError.ConfigurationError, R> => {
-    const limit = duration.decode(input, { name: "timeout", acceptsInfinity: true })
+    const limit = Duration.isDuration(input)
+      ? Either.right(usableLimit(input))
+      : duration.decode(input, { name: "timeout", acceptsInfinity: true })
     return {
       name: self.name,
       authenticate: (current) =>
@@ -455,6 +462,14 @@ export const timeout: {
     }
   }
 )
+
+// Timers count whole milliseconds, and no attempt outlives a century: a Duration needs no check, only bounds.
+const usableLimit = (limit: Duration.Duration): Duration.Duration =>
+  Duration.lessThan(limit, Duration.millis(1))
+    ? Duration.millis(1)
+    : Duration.greaterThan(limit, duration.maximum)
+      ? Duration.infinity
+      : limit
 
 /**
  * Options of {@link standard}.

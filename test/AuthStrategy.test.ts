@@ -620,8 +620,32 @@ describe("AuthStrategy", () => {
       })
     )
 
+    it.effect("a Duration as a timeout is always usable: below a millisecond is one, beyond 100 years no limit", () =>
+      Effect.gen(function* () {
+        const slow = yield* stubApi(() => Effect.as(Effect.sleep("30 days"), response(firstToken)))
+        const authenticate = (limit: Duration.Duration) =>
+          AuthStrategy.timeout(AuthStrategy.password(credentials), limit)
+            .authenticate(Option.none())
+            .pipe(Effect.provide(slow.layer), Effect.exit)
+
+        const tooShort = yield* drive(authenticate(Duration.zero))
+        const barelyAny = yield* drive(authenticate(Duration.nanos(1n)))
+        const endless = yield* drive(authenticate(Duration.days(40_000)), "60 days")
+
+        expect(failure(tooShort)).toMatchObject({ _tag: "RequestTimeout", timeoutMillis: 1 })
+        expect(failure(barelyAny)).toMatchObject({ _tag: "RequestTimeout", timeoutMillis: 1 })
+        expect(Exit.map(endless, (grant) => BearerToken.value(grant.token))).toEqual(Exit.succeed(firstToken))
+        expect(
+          yield* AuthStrategy.timeout(AuthStrategy.machineUser(BearerToken.unsafeMake(firstToken)), Duration.zero)
+            .authenticate(Option.none())
+            .pipe(Effect.map((grant) => grant.strategy))
+        ).toBe("machine-user")
+      })
+    )
+
     it("name ConfigurationError in a strategy's type only when an option that can be wrong is given", () => {
       const credentialsOnly = { username: credentials.username, password: credentials.password }
+      const machine = AuthStrategy.machineUser(BearerToken.unsafeMake(firstToken))
 
       expectTypeOf(AuthStrategy.password(credentialsOnly)).toEqualTypeOf<
         AuthStrategy.Strategy<AuthError.ApiError, OpenSolarApi>
@@ -647,6 +671,18 @@ describe("AuthStrategy", () => {
       const options: AuthStrategy.PasswordOptions = credentialsOnly
       expectTypeOf(AuthStrategy.password(options)).toEqualTypeOf<
         AuthStrategy.Strategy<AuthError.ApiError | AuthError.ConfigurationError, OpenSolarApi>
+      >()
+      expectTypeOf(AuthStrategy.timeout(machine, Duration.seconds(30))).toEqualTypeOf<
+        AuthStrategy.Strategy<AuthError.RequestTimeout>
+      >()
+      expectTypeOf(pipe(machine, AuthStrategy.timeout(Duration.infinity))).toEqualTypeOf<
+        AuthStrategy.Strategy<AuthError.RequestTimeout>
+      >()
+      expectTypeOf(AuthStrategy.timeout(machine, "30 seconds")).toEqualTypeOf<
+        AuthStrategy.Strategy<AuthError.RequestTimeout | AuthError.ConfigurationError>
+      >()
+      expectTypeOf(pipe(machine, AuthStrategy.timeout(30_000))).toEqualTypeOf<
+        AuthStrategy.Strategy<AuthError.RequestTimeout | AuthError.ConfigurationError>
       >()
     })
   })

@@ -1,5 +1,5 @@
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
-import { Config, Effect, Layer, Option, pipe } from "effect"
+import { Config, Duration, Effect, Layer, Option, pipe } from "effect"
 import { AuthStrategy, OpenSolarApi, RetryPolicy } from "effect-opensolar-auth"
 
 const program = Effect.gen(function* () {
@@ -10,7 +10,7 @@ const program = Effect.gen(function* () {
   // (network errors, timeouts, 5xx, 429) for up to two minutes. A wrong password is never retried.
   const login = pipe(
     AuthStrategy.password({ username, password }),
-    AuthStrategy.timeout("30 seconds"),
+    AuthStrategy.timeout(Duration.seconds(30)),
     AuthStrategy.retry(RetryPolicy.make({ maxElapsed: "2 minutes" }))
   )
 

@@ -534,7 +534,9 @@ export const standard: {
 
 /**
  * The strategy described by configuration read by {@link OpenSolarConfig}: a machine user's token when
- * `OPENSOLAR_TOKEN` is set, otherwise {@link standard} with codes from the TOTP secret or the fixed code.
+ * `OPENSOLAR_TOKEN` is set, its grants naming the `OPENSOLAR_ORG_ID` organisation as their `org`; otherwise
+ * {@link standard} with codes from the TOTP secret or the fixed code, its session refreshes scoped to
+ * `OPENSOLAR_ORG_ID`.
  *
  * @since 0.1.0
  * @category constructors
@@ -544,7 +546,9 @@ export const fromSettings = (
 ): Strategy<AuthError.ApiError | AuthError.MfaCodeUnavailable | AuthError.ConfigurationError, OpenSolarApi> => {
   const credentials = settings.credentials
   if (credentials._tag === "MachineUser") {
-    return machineUser(credentials.token)
+    return machineUser(credentials.token, {
+      org: Option.getOrUndefined(Option.map(settings.orgId, (id) => new TokenGrant.GrantOrg({ id })))
+    })
   }
   return standard({
     username: credentials.username,

@@ -9,7 +9,7 @@
  * | `OPENSOLAR_USERNAME`, `OPENSOLAR_PASSWORD` | email and password of a standard user |
  * | `OPENSOLAR_TOTP_SECRET` or `OPENSOLAR_MFA_CODE` | for accounts with two-factor authentication |
  * | `OPENSOLAR_TOKEN` | a machine user's token, instead of username and password |
- * | `OPENSOLAR_ORG_ID` | the organisation session refreshes are scoped to |
+ * | `OPENSOLAR_ORG_ID` | the organisation session refreshes are scoped to; with `OPENSOLAR_TOKEN`, the grant's `org` |
  * | `OPENSOLAR_TOKEN_LIFETIME` | how long a standard token lives, e.g. `7 days`, `168h`, `604800` (seconds) |
  *
  * Values that are empty or only white space count as unset. Secrets are read as `Redacted`.
@@ -75,8 +75,15 @@ export type CredentialSettings =
  */
 export interface OpenSolarSettings {
   readonly baseUrl: BaseUrl.BaseUrl
+  /**
+   * The organisation session refreshes are scoped to; for a machine user, which is never refreshed, the
+   * organisation its grants name as their `org`.
+   */
   readonly orgId: Option.Option<Credentials.OrgId>
-  /** How long a standard token lives after issue; `TokenGrant.standardLifetime` (7 days) unless set. */
+  /**
+   * How long a standard token lives after issue; `TokenGrant.standardLifetime` (7 days) unless set. Setting it
+   * together with a machine user's token is an error: that token never expires.
+   */
   readonly lifetime: Duration.Duration
   readonly credentials: CredentialSettings
 }
@@ -189,7 +196,10 @@ const decode = (settings: Raw): Either.Either<OpenSolarSettings, ConfigurationEr
   const orgId = check(settings.orgId, variables.orgId, (text) =>
     decodeWith(Credentials.OrgIdFromString, `"${text.trim()}" is not a positive integer`)(text)
   )
-  const lifetime = check(settings.lifetime, variables.lifetime, parseLifetime)
+  // A lifetime beside a machine user's token is reported as one to remove (below), whatever its value.
+  const lifetime = isSet(settings.token)
+    ? Option.none<Duration.Duration>()
+    : check(settings.lifetime, variables.lifetime, parseLifetime)
   const token = check(settings.token, variables.token, (value) =>
     Either.mapLeft(BearerToken.fromString(Redacted.value(value).trim()), () => "a token must not contain white space")
   )
@@ -241,7 +251,7 @@ const decode = (settings: Raw): Either.Either<OpenSolarSettings, ConfigurationEr
 }
 
 const checkCombination = (settings: Raw, report: Report): void => {
-  const { mfaCode, password, token, totpSecret, username } = settings
+  const { lifetime, mfaCode, password, token, totpSecret, username } = settings
   const present = (entries: ReadonlyArray<readonly [string, Setting<unknown>]>) =>
     entries.filter(([, setting]) => isSet(setting)).map(([name]) => name)
   const mfaNames = present([
@@ -267,6 +277,13 @@ const checkCombination = (settings: Raw, report: Report): void => {
         `${listed(mfaNames)} ${mfaNames.length === 1 ? "is" : "are"} only used to log in with a password, not ` +
           `with the ${variables.token} of a machine user: remove ${mfaNames.length === 1 ? "it" : "them"}`,
         ...mfaNames
+      )
+    }
+    if (isSet(lifetime)) {
+      report(
+        `${variables.lifetime} cannot be combined with ${variables.token} (a machine user's token): remove ` +
+          `${variables.lifetime}, because a machine user's token never expires`,
+        variables.lifetime
       )
     }
     return

@@ -798,6 +798,66 @@ describe("AuthStrategy", () => {
       })
     )
 
+    it.effect("layerConfig honours the base URL, organisation and lifetime settings, and refuses contradictions", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(start)
+        const api = yield* stubApi(() => Effect.succeed(response(firstToken)))
+        const environment = ConfigProvider.fromMap(
+          new Map([
+            ["OPENSOLAR_BASE_URL", "http://127.0.0.1:8080"],
+            ["OPENSOLAR_USERNAME", credentials.username],
+            ["OPENSOLAR_PASSWORD", credentials.password],
+            ["OPENSOLAR_ORG_ID", "42"],
+            ["OPENSOLAR_TOKEN_LIFETIME", "2 days"]
+          ])
+        )
+
+        const [login, refresh] = yield* Effect.gen(function* () {
+          const strategy = yield* AuthStrategy.AuthStrategy
+          const first = yield* strategy.authenticate(Option.none())
+          return [first, yield* strategy.authenticate(Option.some(first))] as const
+        }).pipe(
+          Effect.provide(AuthStrategy.layerConfig.pipe(Layer.provide(api.layer))),
+          Effect.withConfigProvider(environment)
+        )
+        const machine = yield* fromConfig(
+          { OPENSOLAR_TOKEN: secondToken, OPENSOLAR_ORG_ID: " 42 ", OPENSOLAR_TOKEN_LIFETIME: " " },
+          api.layer
+        )
+        const machineWithLifetime = yield* fromConfig(
+          { OPENSOLAR_TOKEN: secondToken, OPENSOLAR_TOKEN_LIFETIME: "2 days" },
+          api.layer
+        )
+        const badBaseUrl = yield* fromConfig(
+          { OPENSOLAR_TOKEN: secondToken, OPENSOLAR_BASE_URL: "http://api.opensolar.com", OPENSOLAR_ORG_ID: "" },
+          api.layer
+        )
+
+        expect([login.strategy, refresh.strategy]).toEqual(["password", "session-refresh"])
+        expect(Option.map(login.expiresAt, DateTime.toEpochMillis)).toEqual(
+          Option.some(start + Duration.toMillis("2 days"))
+        )
+        expect((yield* api.calls).map((call) => [call.operation, call.orgId])).toEqual([
+          ["login", undefined],
+          ["fetchToken", 42]
+        ])
+        expect(Exit.map(machine, (grant) => [grant.strategy, grant.org, grant.orgs])).toEqual(
+          Exit.succeed([
+            "machine-user",
+            Option.some(new TokenGrant.GrantOrg({ id: 42 })),
+            [new TokenGrant.GrantOrg({ id: 42 })]
+          ])
+        )
+        expect(failure(machineWithLifetime)).toMatchObject({
+          _tag: "ConfigurationError",
+          variables: ["OPENSOLAR_TOKEN_LIFETIME"]
+        })
+        expect(failure(machineWithLifetime)?.message).toContain("a machine user's token never expires")
+        expect(failure(badBaseUrl)).toMatchObject({ _tag: "ConfigurationError", variables: ["OPENSOLAR_BASE_URL"] })
+        expect(yield* api.calls).toHaveLength(2)
+      })
+    )
+
     it.effect("layerConfig fails with the configuration error", () =>
       Effect.gen(function* () {
         const api = yield* stubApi(() => Effect.succeed(response(firstToken)))

@@ -16,7 +16,10 @@ const valid = {
   username: "arnie@illbeback.com",
   password: "canary password",
   mfaCode: "246810",
-  totpSecret: "JBSW Y3DP EHPK 3PXP"
+  totpSecret: "JBSW Y3DP EHPK 3PXP",
+  baseUrl: "http://127.0.0.1:8080/",
+  orgId: " 42 ",
+  lifetime: "2 days"
 } as const
 
 const secrets = [valid.token, valid.password, valid.mfaCode, valid.totpSecret, "JBSWY3DPEHPK3PXP"]
@@ -29,17 +32,51 @@ const presences: ReadonlyArray<Presence> = ["absent", "blank", "set"]
 
 const credentialKeys = ["token", "username", "password", "mfaCode", "totpSecret"] as const
 
-type Combination = Record<(typeof credentialKeys)[number], Presence>
+const extraKeys = ["baseUrl", "orgId", "lifetime"] as const
 
-const combinations: ReadonlyArray<Combination> = credentialKeys.reduce<ReadonlyArray<Partial<Combination>>>(
+type Key = (typeof credentialKeys)[number] | (typeof extraKeys)[number]
+
+type Combination = Record<Key, Presence>
+
+const credentialCombinations = credentialKeys.reduce<ReadonlyArray<Partial<Combination>>>(
   (partial, key) =>
     partial.flatMap((combination) => presences.map((presence) => ({ ...combination, [key]: presence }))),
   [{}]
-) as ReadonlyArray<Combination>
+)
+
+// Each of the other settings absent, blank and set, alone and together.
+const extras: ReadonlyArray<Pick<Combination, (typeof extraKeys)[number]>> = [
+  { baseUrl: "absent", orgId: "absent", lifetime: "absent" },
+  { baseUrl: "blank", orgId: "blank", lifetime: "blank" },
+  { baseUrl: "set", orgId: "set", lifetime: "set" },
+  { baseUrl: "set", orgId: "absent", lifetime: "blank" },
+  { baseUrl: "blank", orgId: "set", lifetime: "absent" },
+  { baseUrl: "absent", orgId: "blank", lifetime: "set" }
+]
+
+const outcomeOf = (credentials: Partial<Combination>): string => {
+  const set = (key: (typeof credentialKeys)[number]) => credentials[key] === "set"
+  if (set("token")) {
+    return set("username") || set("password") || set("mfaCode") || set("totpSecret") ? "token+login" : "token"
+  }
+  return set("username") && set("password") && !(set("mfaCode") && set("totpSecret")) ? "password" : "incomplete"
+}
+
+// Every credential combination once (each load costs milliseconds), with the other settings taken in turn among
+// the combinations of the same outcome: a machine user's token and a valid login each meet every case of `extras`.
+const combinations: ReadonlyArray<Combination> = (() => {
+  const turns = new Map<string, number>()
+  return credentialCombinations.map((credentials) => {
+    const outcome = outcomeOf(credentials)
+    const turn = turns.get(outcome) ?? 0
+    turns.set(outcome, turn + 1)
+    return { ...credentials, ...extras[turn % extras.length]! } as Combination
+  })
+})()
 
 const variablesOf = (combination: Combination, index: number): Record<string, string> =>
   Object.fromEntries(
-    credentialKeys.flatMap((key) =>
+    [...credentialKeys, ...extraKeys].flatMap((key) =>
       combination[key] === "absent"
         ? []
         : [[names[key], combination[key] === "set" ? valid[key] : blanks[index % blanks.length]!] as const]
@@ -48,52 +85,28 @@ const variablesOf = (combination: Combination, index: number): Record<string, st
 
 describe("OpenSolarConfig", () => {
   describe("credentials", () => {
-    it.effect("decides every combination of token, username, password, MFA code and TOTP secret", () =>
+    it.effect("decides every combination of the credentials, with base URL, organisation and lifetime", () =>
       Effect.gen(function* () {
         for (const [index, combination] of combinations.entries()) {
-          const set = (key: (typeof credentialKeys)[number]) => combination[key] === "set"
-          const blank = (key: (typeof credentialKeys)[number]) => combination[key] === "blank"
+          const set = (key: Key) => combination[key] === "set"
+          const blank = (key: Key) => combination[key] === "blank"
           const result = yield* loadFrom(variablesOf(combination, index))
           const label = JSON.stringify(combination)
 
-          const expectError = (fragments: ReadonlyArray<string>, variables: ReadonlyArray<string>) => {
-            expect(Either.isLeft(result), label).toBe(true)
-            if (Either.isLeft(result)) {
-              expect(result.left._tag).toBe("ConfigurationError")
-              for (const fragment of fragments) {
-                expect(result.left.message, label).toContain(fragment)
-              }
-              for (const variable of variables) {
-                expect(result.left.variables, label).toContain(variable)
-              }
-              for (const secret of secrets) {
-                expect(result.left.message, label).not.toContain(secret)
-              }
-            }
-          }
-
-          if (set("token")) {
-            const conflicts = (["username", "password", "mfaCode", "totpSecret"] as const).filter(set)
-            if (conflicts.length === 0) {
-              expect(Either.isRight(result), label).toBe(true)
-              if (Either.isRight(result)) {
-                const credentials = result.right.credentials
-                expect(credentials._tag).toBe("MachineUser")
-                if (credentials._tag === "MachineUser") {
-                  expect(BearerToken.value(credentials.token)).toBe(valid.token)
-                }
-              }
-            } else {
-              expectError(
-                conflicts.map((key) => names[key]),
-                [...conflicts.map((key) => names[key]), ...(set("username") || set("password") ? [names.token] : [])]
-              )
-            }
-            continue
-          }
-
           const problems: Array<[ReadonlyArray<string>, ReadonlyArray<string>]> = []
-          if (!set("username") && !set("password")) {
+          if (set("token")) {
+            const logins = (["username", "password"] as const).filter(set).map((key) => names[key])
+            const codes = (["mfaCode", "totpSecret"] as const).filter(set).map((key) => names[key])
+            if (logins.length > 0) {
+              problems.push([[`${names.token} (a machine user's token) cannot be combined`, ...logins], logins])
+            }
+            if (codes.length > 0) {
+              problems.push([["only used to log in with a password", ...codes], codes])
+            }
+            if (set("lifetime")) {
+              problems.push([[`remove ${names.lifetime}, because a machine user's token never expires`], []])
+            }
+          } else if (!set("username") && !set("password")) {
             const blankOnes = (["token", "username", "password"] as const).filter(blank)
             problems.push([
               ["No credentials", ...(blankOnes.length > 0 ? ["empty or white space, which counts as unset"] : [])],
@@ -110,32 +123,58 @@ describe("OpenSolarConfig", () => {
               [names.username]
             ])
           }
-          if (set("mfaCode") && set("totpSecret")) {
+          if (!set("token") && set("mfaCode") && set("totpSecret")) {
             problems.push([["are both set"], [names.mfaCode, names.totpSecret]])
           }
 
-          if (problems.length === 0) {
-            expect(Either.isRight(result), label).toBe(true)
-            if (Either.isRight(result)) {
-              const credentials = result.right.credentials
+          if (problems.length > 0) {
+            expect(Either.isLeft(result), label).toBe(true)
+            if (Either.isLeft(result)) {
+              const expectedVariables = new Set(problems.flatMap(([, variables]) => variables))
+              if (set("token") && problems.some(([fragments]) => fragments[0]!.includes("cannot be combined"))) {
+                expectedVariables.add(names.token)
+              }
+              if (set("token") && set("lifetime")) {
+                expectedVariables.add(names.lifetime)
+              }
+              expect(result.left._tag).toBe("ConfigurationError")
+              expect(result.left.message, label).toContain(problems.length > 1 ? `${problems.length} problems` : "")
+              for (const fragment of problems.flatMap(([fragments]) => fragments)) {
+                expect(result.left.message, label).toContain(fragment)
+              }
+              expect([...result.left.variables].sort(), label).toEqual([...expectedVariables].sort())
+              for (const secret of secrets) {
+                expect(result.left.message, label).not.toContain(secret)
+              }
+            }
+            continue
+          }
+
+          expect(Either.isRight(result), label).toBe(true)
+          if (Either.isRight(result)) {
+            const settings = result.right
+            expect(settings.baseUrl, label).toBe(set("baseUrl") ? "http://127.0.0.1:8080" : "https://api.opensolar.com")
+            expect(settings.orgId, label).toEqual(set("orgId") ? Option.some(42) : Option.none())
+            expect(Duration.toMillis(settings.lifetime), label).toBe(
+              Duration.toMillis(set("lifetime") ? "2 days" : "7 days")
+            )
+            const credentials = settings.credentials
+            if (set("token")) {
+              expect(credentials._tag).toBe("MachineUser")
+              expect(credentials._tag === "MachineUser" && BearerToken.value(credentials.token)).toBe(valid.token)
+            } else {
               expect(credentials._tag).toBe("Password")
               if (credentials._tag === "Password") {
                 expect(credentials.username).toBe(valid.username)
                 expect(Redacted.value(credentials.password)).toBe(valid.password)
-                const mfa = Option.map(credentials.mfa, (mfa) => mfa._tag)
-                expect(mfa, label).toEqual(
+                expect(
+                  Option.map(credentials.mfa, (mfa) => mfa._tag),
+                  label
+                ).toEqual(
                   set("totpSecret") ? Option.some("Totp") : set("mfaCode") ? Option.some("StaticCode") : Option.none()
                 )
               }
             }
-          } else {
-            expectError(
-              [
-                ...(problems.length > 1 ? [`${problems.length} problems`] : []),
-                ...problems.flatMap(([fragments]) => fragments)
-              ],
-              problems.flatMap(([, variables]) => variables)
-            )
           }
         }
       })
@@ -231,6 +270,23 @@ describe("OpenSolarConfig", () => {
                 expect(result.left.message).not.toContain(value)
               }
             }
+          }
+        }
+      })
+    )
+
+    it.effect("reports a lifetime beside a machine user's token as one to remove, whatever its value", () =>
+      Effect.gen(function* () {
+        for (const lifetime of ["7 days", "forever"]) {
+          const result = yield* loadFrom({ [names.token]: valid.token, [names.lifetime]: lifetime })
+
+          expect(Either.isLeft(result)).toBe(true)
+          if (Either.isLeft(result)) {
+            expect(result.left.message).toBe(
+              "OPENSOLAR_TOKEN_LIFETIME cannot be combined with OPENSOLAR_TOKEN (a machine user's token): remove " +
+                "OPENSOLAR_TOKEN_LIFETIME, because a machine user's token never expires (OPENSOLAR_TOKEN_LIFETIME)"
+            )
+            expect(result.left.variables).toEqual([names.lifetime])
           }
         }
       })

@@ -586,6 +586,12 @@ export const layer = <E extends AuthError.AuthError, R>(
  * The {@link AuthStrategy} service chosen by configuration (see {@link fromSettings}), failing with one
  * `ConfigurationError` that names the variables to set or remove when the configuration cannot work.
  *
+ * Its requests go wherever the `OpenSolarApi` it is given points. `OPENSOLAR_BASE_URL` is checked with the rest of
+ * the configuration, so that every problem is reported at once, but the base URL belongs to the `OpenSolarApi`
+ * layer (with its timeout and HTTP client): build that layer from the same settings, as
+ * `OpenSolarApi.layer({ baseUrl: settings.baseUrl })` after `OpenSolarConfig.load`, or use `OpenSolar.layerConfig`,
+ * which wires the API, the strategy, the token and the client from the environment in one layer.
+ *
  * @since 0.1.0
  * @category layers
  */

@@ -1,9 +1,14 @@
 import * as Terminal from "@effect/platform/Terminal"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Layer, Option, Redacted, Ref, TestClock } from "effect"
+import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted, Ref, TestClock } from "effect"
 import { inspect } from "node:util"
 import { Secret, TOTP } from "otpauth"
+import * as AuthStrategy from "../src/AuthStrategy.js"
 import * as MfaCodeSource from "../src/MfaCodeSource.js"
+import * as OpenSolarConfig from "../src/OpenSolarConfig.js"
+import { accounts } from "../src/testing/index.js"
+import { drive } from "./support/drive.js"
+import { simulatorApi } from "./support/simulatorApi.js"
 
 // RFC 6238 Appendix B: the seeds are the ASCII digits repeated to the hash's size.
 const rfcSeeds = {
@@ -323,6 +328,53 @@ describe("MfaCodeSource", () => {
         expect(reasons[1]).toContain("not interactive")
         expect(reasons[2]).toContain("no terminal")
       })
+    )
+  })
+
+  it.effect("a fixed code read from OPENSOLAR_MFA_CODE never prints, nor appears in errors or logs", () => {
+    const code = "90817263"
+    const lines: Array<string> = []
+    return Effect.gen(function* () {
+      const variables = {
+        OPENSOLAR_USERNAME: accounts.mfa.username,
+        OPENSOLAR_PASSWORD: accounts.mfa.password,
+        OPENSOLAR_MFA_CODE: ` ${code} `
+      }
+      const withVariables = (entries: Record<string, string>) =>
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries))))
+
+      const settings = yield* withVariables(variables)(OpenSolarConfig.load)
+      const mfa = settings.credentials._tag === "Password" ? Option.getOrThrow(settings.credentials.mfa) : undefined
+      const source = MfaCodeSource.static(mfa?._tag === "StaticCode" ? mfa.code : "")
+      const handedOut = yield* source.next
+      const refused = yield* drive(
+        Effect.flatMap(AuthStrategy.AuthStrategy, (strategy) => strategy.authenticate(Option.none())).pipe(
+          Effect.provide(AuthStrategy.layerConfig),
+          withVariables(variables),
+          Effect.flip
+        )
+      )
+      const contradiction = yield* withVariables({ ...variables, OPENSOLAR_TOTP_SECRET: accounts.mfa.totpSecret })(
+        Effect.flip(OpenSolarConfig.load)
+      )
+
+      expect(Redacted.value(handedOut)).toBe(code)
+      expect(refused._tag).toBe("InvalidMfaCode")
+      expect(contradiction.variables).toEqual(["OPENSOLAR_MFA_CODE", "OPENSOLAR_TOTP_SECRET"])
+      for (const value of [settings, mfa, source, handedOut, refused, contradiction]) {
+        for (const printed of [String(value), JSON.stringify(value), inspect(value, { depth: 10 })]) {
+          expect(printed).not.toContain(code)
+        }
+      }
+      for (const error of [refused, contradiction]) {
+        expect(`${error.message} ${error.stack}`).not.toContain(code)
+      }
+      expect(lines.length).toBeGreaterThan(0)
+      expect(lines.join("\n")).not.toContain(code)
+    }).pipe(
+      Effect.provide(Logger.add(Logger.map(Logger.logfmtLogger, (line) => lines.push(line)))),
+      Logger.withMinimumLogLevel(LogLevel.All),
+      Effect.provide(simulatorApi())
     )
   })
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
 import { Cause, Clock, Effect, Exit, FastCheck as fc, Fiber, Redacted, Ref, TestClock } from "effect"
 import * as AuthError from "../src/AuthError.js"
 import * as BearerToken from "../src/BearerToken.js"
@@ -332,6 +332,68 @@ describe("RetryPolicy", () => {
         expect(failure(exit)?._tag).toBe("RateLimited")
         expect(yield* loginCount).toBe(1)
       }).pipe(Effect.provide(simulatorApi()))
+    )
+  })
+
+  // One simulator for every case, reset before each: starting a server per case would cost more than the case.
+  layer(simulatorApi())("properties against the simulator", (it) => {
+    const transientFault = fc.oneof(
+      fc.constantFrom(500, 502, 503, 504).map((status) => ({ fault: Fault.Status({ status }), status })),
+      fc.constant({ fault: Fault.ConnectionReset(), status: 0 }),
+      fc
+        .integer({ min: 1, max: 3 })
+        .map((retryAfter) => ({ fault: Fault.Status({ status: 429, retryAfter }), status: 429 }))
+    )
+
+    const example = { username: accounts.example.username, password: accounts.example.password }
+    const mfa = { username: accounts.mfa.username, password: accounts.mfa.password }
+
+    // Answers no retry can mend, given by the account's state or injected. Four digits are never a six-digit TOTP code.
+    const finalAnswers = [
+      { ...example, password: "wrong", status: 400, tag: "InvalidCredentials" },
+      { ...mfa, status: 400, tag: "MfaRequired" },
+      { ...mfa, mfaCode: Redacted.make("1234"), status: 400, tag: "InvalidMfaCode" },
+      { ...example, fault: Fault.Status({ status: 401 }), status: 401, tag: "TokenRejected" },
+      { ...example, fault: Fault.Status({ status: 402 }), status: 402, tag: "ApiAccessNotEnabled" },
+      { ...example, fault: Fault.Status({ status: 403 }), status: 403, tag: "Forbidden" },
+      { ...example, fault: Fault.HtmlBody({ status: 200 }), status: 200, tag: "UnexpectedResponse" }
+    ] as const
+
+    it.effect.prop(
+      "after any transient failures, sends a login that cannot succeed exactly once more",
+      {
+        transients: fc.array(transientFault, { maxLength: 4 }),
+        final: fc.constantFrom(...finalAnswers)
+      },
+      ({ final, transients }) =>
+        Effect.gen(function* () {
+          const sim = yield* Simulator
+          const api = yield* OpenSolarApi
+          yield* sim.reset
+          for (const { fault } of transients) {
+            yield* sim.injectFault({ endpoint: "login", fault })
+          }
+          if ("fault" in final) {
+            yield* sim.injectFault({ endpoint: "login", fault: final.fault })
+          }
+
+          const exit = yield* drive(
+            Effect.exit(
+              RetryPolicy.retry(
+                api.login({
+                  username: final.username,
+                  password: Redacted.make(final.password),
+                  mfaCode: "mfaCode" in final ? final.mfaCode : undefined
+                })
+              )
+            )
+          )
+
+          const logins = (yield* sim.requestLog).filter((entry) => entry.endpoint === "login")
+          expect(failure(exit)?._tag).toBe(final.tag)
+          expect(logins.map((entry) => entry.status)).toEqual([...transients.map(({ status }) => status), final.status])
+        }),
+      { fastCheck: { numRuns: 100 } }
     )
   })
 })

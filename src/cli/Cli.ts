@@ -63,19 +63,24 @@ const cli = Command.run(Commands.command, {
   footer
 })
 
-/** Whether the command line asks for JSON, known before it is parsed so that parse errors are JSON too. */
-const wantsJson = (argv: ReadonlyArray<string>): boolean => {
+/** The arguments before `--`, where flags can be. */
+const flagArguments = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
   const end = argv.indexOf("--")
-  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === "--json" || arg === "--json=true")
+  return end === -1 ? argv : argv.slice(0, end)
 }
+
+/** Whether the command line asks for JSON, known before it is parsed so that parse errors are JSON too. */
+const wantsJson = (argv: ReadonlyArray<string>): boolean =>
+  flagArguments(argv).some((arg) => arg === "--json" || arg === "--json=true")
 
 const globalFlagsWithValue = new Set(["--base-url", "--org", "--username", "--store"])
 
 const globalSwitches = new Set(["--json", "--verbose"])
 
 /**
- * The command line with the global flags moved before the command's name. `@effect/cli` reads a parent's flags
- * after a subcommand only when they follow the subcommand's own flags; moving them lets flags come in any order.
+ * The command line with the global flags moved before the command's name, and `--log-level` after the command's
+ * own flags. `@effect/cli` reads a parent's flags after a subcommand only when they follow the subcommand's own
+ * flags, and reads `--log-level` only after the subcommand; moving them lets flags come in any order.
  *
  * @since 0.1.0
  * @category parsing
@@ -83,11 +88,13 @@ const globalSwitches = new Set(["--json", "--verbose"])
 export const normalise = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
   const globals: Array<string> = []
   const others: Array<string> = []
+  const trailing: Array<string> = []
   const rest = argv.slice(2)
+  let end = rest.length
   for (let index = 0; index < rest.length; index++) {
     const arg = rest[index]!
     if (arg === "--") {
-      others.push(...rest.slice(index))
+      end = index
       break
     }
     const name = arg.split("=", 1)[0]!
@@ -95,15 +102,34 @@ export const normalise = (argv: ReadonlyArray<string>): ReadonlyArray<string> =>
       globals.push(arg)
     } else if (globalFlagsWithValue.has(name) && index + 1 < rest.length) {
       globals.push(arg, rest[++index]!)
+    } else if (name === "--log-level") {
+      trailing.push(...(arg.includes("=") || index + 1 === rest.length ? [arg] : [arg, rest[++index]!]))
     } else {
       others.push(arg)
     }
   }
-  return [...argv.slice(0, 2), ...globals, ...others]
+  return [...argv.slice(0, 2), ...globals, ...others, ...trailing, ...rest.slice(end)]
 }
 
 const commandOf = (argv: ReadonlyArray<string>): string | undefined =>
   argv.slice(2).find((arg) => subcommands.includes(arg))
+
+// `@effect/cli` offers `--wizard` on every command and cannot be told not to. Its wizard prints the command line
+// it built from the answers, `login --password` and `--totp-secret` included, so the command refuses it.
+const wizard = (argv: ReadonlyArray<string>): Option.Option<UsageError> => {
+  if (!flagArguments(argv).some((arg) => arg === "--wizard" || arg.startsWith("--wizard="))) {
+    return Option.none()
+  }
+  const command = commandOf(argv)
+  return Option.some(
+    new UsageError({
+      reason:
+        "--wizard is not offered: the command line it builds would show the password typed. Give the flags " +
+        "instead; `opensolar-auth login` asks for whatever is missing, without echoing the password",
+      ...(command === undefined ? {} : { command })
+    })
+  )
+}
 
 const helpText = (doc: HelpDoc.HelpDoc): string =>
   Output.stripAnsi(HelpDoc.toAnsiText(doc))
@@ -130,12 +156,31 @@ const cliConsole = (streams: Output.Streams) =>
     }
   })
 
-const flagsWithValue = new Set([...globalFlagsWithValue, "--password", "--totp-secret", "--port"])
+/** The flags of each command that take a value, besides the global ones, which every command takes. */
+const commandFlagsWithValue: Readonly<Record<string, ReadonlyArray<string>>> = {
+  login: ["--password", "--totp-secret"],
+  simulate: ["--port"]
+}
 
-/** `@effect/cli` calls a flag given without its value an unknown argument; this says what is really missing. */
-const usageReason = (text: string): string => {
+/**
+ * `@effect/cli` calls a flag given without its value an unknown argument, and a flag of another command too; this
+ * says which it is.
+ */
+const usageReason = (text: string, command: string | undefined): string => {
   const unknown = /^Received unknown argument: '(--[a-z-]+)'$/.exec(text)
-  return unknown !== null && flagsWithValue.has(unknown[1]!) ? `${unknown[1]} needs a value` : text
+  if (unknown === null) {
+    return text
+  }
+  const flag = unknown[1]!
+  if (globalFlagsWithValue.has(flag) || (commandFlagsWithValue[command ?? ""] ?? []).includes(flag)) {
+    return `${flag} needs a value`
+  }
+  const owner = Object.keys(commandFlagsWithValue).find((name) => commandFlagsWithValue[name]!.includes(flag))
+  if (owner === undefined) {
+    return text
+  }
+  const where = command === undefined ? "" : `, not of \`opensolar-auth ${command}\``
+  return `${flag} is a flag of \`opensolar-auth ${owner}\`${where}`
 }
 
 const report = (output: Output.Service, argv: ReadonlyArray<string>, error: unknown): Effect.Effect<number> => {
@@ -145,7 +190,7 @@ const report = (output: Output.Service, argv: ReadonlyArray<string>, error: unkn
     }
     const command = commandOf(argv)
     const usage = new UsageError({
-      reason: usageReason(helpText(error.error)),
+      reason: usageReason(helpText(error.error), command),
       ...(command === undefined ? {} : { command })
     })
     return Effect.as(output.failure(usage), ExitCode.forTag(usage._tag))
@@ -173,6 +218,10 @@ export const run = (
   streams: Output.Streams = { stdout: process.stdout, stderr: process.stderr }
 ): Effect.Effect<number, never, CliApp.CliApp.Environment> => {
   const output = Output.make({ json: wantsJson(argv), streams })
+  const refused = wizard(argv)
+  if (Option.isSome(refused)) {
+    return Effect.as(output.failure(refused.value), ExitCode.forTag(refused.value._tag))
+  }
   return Effect.flatMap(cliConsole(streams), (console) =>
     cli(normalise(argv)).pipe(
       Effect.withConsole(console),

@@ -75,6 +75,13 @@ describe("Cli", () => {
         [["token", "extra"], /'extra'.*opensolar-auth token --help/],
         [["login", "--totp-secret"], /--totp-secret needs a value/],
         [["token", "--org"], /--org needs a value/],
+        [
+          ["token", "--password", "x"],
+          /^error: --password is a flag of `opensolar-auth login`, not of `opensolar-auth token`\./
+        ],
+        [["login", "--port"], /^error: --port is a flag of `opensolar-auth simulate`, not of `opensolar-auth login`\./],
+        [["login", "--wizard"], /--wizard is not offered: .*would show the password.*opensolar-auth login --help/],
+        [["--wizard"], /--wizard is not offered/],
         [["--org", "x", "token"], /--org cannot be used: "x" is not a positive integer/],
         [["token", "--org", "-3"], /--org cannot be used: "-3" is not a positive integer/],
         [["token", "--base-url", "ftp://example.com"], /--base-url cannot be used: the base URL must use https/],
@@ -161,6 +168,26 @@ describe("Cli", () => {
       expect(errorLine(result)).not.toContain("OPENSOLAR_ORG_ID")
     })
   )
+
+  it("moves --log-level after the command's flags, where it is read", () => {
+    expect(Cli.normalise(["node", "bin", "--log-level", "debug", "token", "--org", "1", "--", "x"])).toEqual([
+      "node",
+      "bin",
+      "--org",
+      "1",
+      "token",
+      "--log-level",
+      "debug",
+      "--",
+      "x"
+    ])
+    expect(Cli.normalise(["node", "bin", "--log-level=debug", "whoami"])).toEqual([
+      "node",
+      "bin",
+      "whoami",
+      "--log-level=debug"
+    ])
+  })
 
   it("moves the global flags before the command, so that flags come in any order", () => {
     expect(

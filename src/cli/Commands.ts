@@ -15,6 +15,7 @@ import {
   Duration,
   Effect,
   Either,
+  FiberRef,
   Layer,
   Logger,
   LogLevel,
@@ -37,6 +38,7 @@ import { type Cancelled, UsageError } from "./CliError.js"
 import * as Output from "./Output.js"
 import * as Prompter from "./Prompter.js"
 import * as Settings from "./Settings.js"
+import * as Verbose from "./Verbose.js"
 
 /**
  * The fraction of a token's lifetime after which commands renew it before answering.
@@ -62,30 +64,44 @@ export const root = Command.make("opensolar-auth", Settings.globalOptions, () =>
   )
 ).pipe(Command.withDescription("OpenSolar API bearer tokens: log in, print a fresh token, inspect and refresh it."))
 
-/** Log lines on standard error, so that standard output holds results only. */
-const stderrLogger = (colour: boolean) =>
+/** Writes a line of diagnostics on standard error, dimmed on a terminal, so that standard output holds results only. */
+const diagnostic = (colour: boolean) => (line: string) =>
+  void process.stderr.write(`${colour ? Output.style(true).dim(line) : line}\n`)
+
+const stderrLogger = (write: (line: string) => void) =>
   Logger.make(({ annotations, logLevel, message }) => {
     const text = (Array.isArray(message) ? message : [message]).map(String).join(" ")
     const fields = [...annotations].map(([key, value]) => ` ${key}=${String(value)}`).join("")
-    const line = `${logLevel.label.toLowerCase()}: ${text}${fields}`
-    process.stderr.write(`${colour ? Output.style(true).dim(line) : line}\n`)
+    write(`${logLevel.label.toLowerCase()}: ${text}${fields}`)
   })
 
-/** Runs a command's body with the global flags, the output they ask for, and verbose logging when asked. */
+/**
+ * The least severe log level shown: debug with `--verbose`; otherwise the level `--log-level` asked for, and
+ * warnings when it asked for nothing (it then reads as info, which the library never logs at).
+ */
+const minimumLogLevel = (verbose: boolean, requested: LogLevel.LogLevel): LogLevel.LogLevel =>
+  verbose ? LogLevel.Debug : requested._tag === "Info" ? LogLevel.Warning : requested
+
+/**
+ * Runs a command's body with the global flags and the output they ask for; with `--verbose`, the library's debug
+ * log and a line for every span it records go to standard error.
+ */
 const withGlobals = <A, E, R>(body: (flags: Settings.GlobalFlags) => Effect.Effect<A, E, R>) =>
-  Effect.flatMap(root, (flags) =>
-    body(flags).pipe(
+  Effect.flatMap(Effect.zip(root, FiberRef.get(FiberRef.currentMinimumLogLevel)), ([flags, requested]) => {
+    const write = diagnostic(Output.colourFor(process.stderr))
+    const run = body(flags).pipe(
       Effect.provide(
         Layer.mergeAll(
           Output.layer({ json: flags.json }),
           Prompter.layer,
           NodeHttpClient.layerUndici,
-          Logger.replace(Logger.defaultLogger, stderrLogger(Output.colourFor(process.stderr)))
+          Logger.replace(Logger.defaultLogger, stderrLogger(write))
         )
       ),
-      Logger.withMinimumLogLevel(flags.verbose ? LogLevel.Debug : LogLevel.Warning)
+      Logger.withMinimumLogLevel(minimumLogLevel(flags.verbose, requested))
     )
-  )
+    return flags.verbose ? Effect.withTracer(run, Verbose.tracer(write)) : run
+  })
 
 const storeLayer = (settings: Settings.Settings): Layer.Layer<TokenStore.TokenStore> =>
   settings.store._tag === "File" ? FileTokenStore.layerNode({ path: settings.store.path }) : TokenStore.layerMemory
@@ -198,39 +214,9 @@ const formatTime = (time: DateTime.DateTime): string =>
     .replace("T", " ")
     .replace(/\.\d+Z$/, " UTC")
 
-/**
- * A duration in its two largest units, such as "6 days 23 hours" or "3 minutes 5 seconds".
- *
- * @since 0.1.0
- * @category formatting
- */
-export const formatSpan = (millis: number): string => {
-  const units: ReadonlyArray<readonly [string, number]> = [
-    ["day", 86_400_000],
-    ["hour", 3_600_000],
-    ["minute", 60_000],
-    ["second", 1000]
-  ]
-  const parts: Array<string> = []
-  let rest = Math.abs(millis)
-  for (const [name, size] of units) {
-    const count = Math.floor(rest / size)
-    if (count > 0 || (parts.length > 0 && parts.length < 2)) {
-      if (count > 0) {
-        parts.push(`${count} ${name}${count === 1 ? "" : "s"}`)
-      }
-      rest -= count * size
-    }
-    if (parts.length === 2) {
-      break
-    }
-  }
-  return parts.length === 0 ? `${Math.round(Math.abs(millis))} ms` : parts.join(" ")
-}
-
 const relative = (time: DateTime.DateTime, now: number): string => {
   const difference = DateTime.toEpochMillis(time) - now
-  return difference >= 0 ? `in ${formatSpan(difference)}` : `${formatSpan(difference)} ago`
+  return difference >= 0 ? `in ${Output.formatSpan(difference)}` : `${Output.formatSpan(difference)} ago`
 }
 
 const tokenKind = (grant: TokenGrant.TokenGrant): "machine" | "standard" =>
@@ -291,7 +277,8 @@ const askUsername = (prompter: Prompter.Service) =>
           onLeft: () =>
             Effect.fail(
               Settings.misconfigured(
-                "The username typed is not usable: an email address of at most 254 characters is expected",
+                "The username typed is not usable: type an email address of at most 254 characters, or pass " +
+                  "--username",
                 ["--username"]
               )
             ),
@@ -482,8 +469,9 @@ export const token = Command.make("token", {}, () =>
   )
 ).pipe(
   Command.withDescription(
-    'Print a valid token on standard output, logging in or refreshing first when needed: curl -H "Authorization: ' +
-      'Bearer $(opensolar-auth token)" ...'
+    "Print a valid token, and nothing else, on standard output, logging in or refreshing first when needed. " +
+      "Give it to curl on standard input, where other users cannot see it with ps: " +
+      "opensolar-auth token | sed 's/^/Authorization: Bearer /' | curl -H @- URL"
   )
 )
 
@@ -726,7 +714,7 @@ const setMachineUser = (enabled: boolean) =>
           `${output.out.green(`Machine-user mode is ${response.isMachineUser ? "on" : "off"}`)} for ${account}.`,
           response.isMachineUser
             ? `Its tokens no longer expire; token ${updated.fingerprint} included.`
-            : `Its tokens expire ${formatSpan(Duration.toMillis(settings.lifetime))} after issue again; token ` +
+            : `Its tokens expire ${Output.formatSpan(Duration.toMillis(settings.lifetime))} after issue again; token ` +
               `${updated.fingerprint} expires ${expiryText(updated, now)}.`
         ],
         {

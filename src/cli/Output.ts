@@ -73,6 +73,36 @@ export const colourFor = (stream: { readonly isTTY?: boolean | undefined }): boo
   stream.isTTY === true && (process.env.NO_COLOR ?? "") === ""
 
 /**
+ * A duration in its two largest units, such as "6 days 23 hours" or "3 minutes 5 seconds".
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const formatSpan = (millis: number): string => {
+  const units: ReadonlyArray<readonly [string, number]> = [
+    ["day", 86_400_000],
+    ["hour", 3_600_000],
+    ["minute", 60_000],
+    ["second", 1000]
+  ]
+  const parts: Array<string> = []
+  let rest = Math.abs(millis)
+  for (const [name, size] of units) {
+    const count = Math.floor(rest / size)
+    if (count > 0 || (parts.length > 0 && parts.length < 2)) {
+      if (count > 0) {
+        parts.push(`${count} ${name}${count === 1 ? "" : "s"}`)
+      }
+      rest -= count * size
+    }
+    if (parts.length === 2) {
+      break
+    }
+  }
+  return parts.length === 0 ? `${Math.round(Math.abs(millis))} ms` : parts.join(" ")
+}
+
+/**
  * An error as the command reports it: a tag, a message, and whether trying again may help.
  *
  * @since 0.1.0

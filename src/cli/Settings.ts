@@ -54,7 +54,10 @@ export const globalOptions = {
   ),
   json: Options.boolean("json").pipe(Options.withDescription("Print results and errors as JSON, one object a line.")),
   verbose: Options.boolean("verbose").pipe(
-    Options.withDescription("Log what the library does (requests, refreshes, fallbacks) on standard error.")
+    Options.withDescription(
+      "On standard error, a line for every login, refresh and API request (outcome, duration, token fingerprint), " +
+        "and the library's debug log (fallbacks between strategies, ignored token files)."
+    )
   )
 } as const
 
@@ -384,10 +387,12 @@ export const account = (settings: Settings): Effect.Effect<string, Configuration
           misconfigured(
             accounts.length === 0
               ? `Nobody is logged in to ${settings.baseUrl}${where}: run \`opensolar-auth login\`, or set ` +
-                  `${variables.username} and ${variables.password} (or ${variables.token} for a machine user)`
+                  `${variables.username} and ${variables.password}, or ${variables.token} for a machine user`
               : `Several accounts are logged in to ${settings.baseUrl}${where} (${accounts.join(", ")}): ` +
                   `choose one with --username or ${variables.username}`,
-            ["--username", variables.username]
+            accounts.length === 0
+              ? [variables.username, variables.password, variables.token]
+              : ["--username", variables.username]
           )
         )
       })

@@ -237,9 +237,96 @@ layer(Simulator.layer(), { excludeTestServices: true })("opensolar-auth", (it) =
           })
           expect(afterLogout.code).toBe(2)
           expect(afterLogout.stdout).toBe("")
-          expect(errorLine(afterLogout)).toMatch(/Nobody is logged in to .*: run `opensolar-auth login`/)
+          expect(errorLine(afterLogout)).toMatch(/Nobody is logged in to .*: run `opensolar-auth login`, or set /)
+          expect(afterLogout.stderr).toMatch(/OPENSOLAR_PASSWORD, or OPENSOLAR_TOKEN for a machine user\n$/)
           expect(logoutAgain.code).toBe(0)
           expect(logoutAgain.stdout).toContain("nothing to forget")
+        }),
+      slow
+    )
+
+    it.effect(
+      "--verbose adds a line for every login, refresh and request on standard error, tokens by fingerprint only",
+      () =>
+        Effect.gen(function* () {
+          const simulator = yield* Simulator
+          const user = yield* newUser(simulator)
+          const store = storeFile("verbose")
+          const at = ["--base-url", simulator.url, "--store", store]
+          const env = { OPENSOLAR_PASSWORD: user.password }
+          const unreadable = () => Fs.writeFileSync(store, "not a token file")
+          const ignored = /^debug: FileTokenStore: ignoring .*: it is not a version 1 token file/
+
+          unreadable()
+          const debugOnly = yield* cli(["--log-level", "debug", ...at, "login", "--username", user.username], { env })
+          unreadable()
+          const login = yield* cli([...at, "login", "--username", user.username, "--verbose"], { env })
+          const issued = storedToken(store, simulator.url, user.username)!
+          const refresh = yield* cli([...at, "--verbose", "refresh"])
+          const refreshed = storedToken(store, simulator.url, user.username)!
+          const quiet = yield* cli([...at, "refresh"])
+
+          expect([debugOnly.code, login.code, refresh.code, quiet.code]).toEqual([0, 0, 0, 0])
+          expect(lines(debugOnly.stderr)).toEqual([expect.stringMatching(ignored)])
+          const spans = (result: Result) => lines(result.stderr).filter((line) => line.startsWith("span: "))
+          expect(spans(login)).toEqual([
+            expect.stringMatching(
+              new RegExp(
+                `^span: OpenSolarApi\\.login ok in [\\d.]+ ms method=POST url=${simulator.url}/api-token-auth/ ` +
+                  `status=200 issued=${fingerprintOf(issued)}$`
+              )
+            ),
+            expect.stringMatching(
+              new RegExp(
+                `^span: AuthStrategy\\.authenticate ok in [\\d.]+ ms strategy=password token=${fingerprintOf(issued)}$`
+              )
+            )
+          ])
+          expect(lines(login.stderr).filter((line) => !line.startsWith("span: "))).toEqual([
+            expect.stringMatching(ignored)
+          ])
+          expect(spans(refresh)).toEqual([
+            expect.stringMatching(
+              new RegExp(
+                `^span: OpenSolarApi\\.fetchToken ok in [\\d.]+ ms method=GET url=${simulator.url}/api/fetch_token/ ` +
+                  `status=200 token=${fingerprintOf(issued)} issued=${fingerprintOf(refreshed)}$`
+              )
+            ),
+            expect.stringMatching(/^span: AuthStrategy\.authenticate ok in [\d.]+ ms strategy=session-refresh token=/)
+          ])
+          expect(lines(refresh.stderr)).toHaveLength(2)
+          for (const result of [login, refresh]) {
+            expect(result.stderr).not.toContain(issued)
+            expect(result.stderr).not.toContain(refreshed)
+          }
+          const shape = (text: string) => text.replace(/tok_[0-9a-f]{8}/g, "tok_").replace(/\d+/g, "0")
+          expect(shape(login.stdout)).toBe(shape(debugOnly.stdout))
+          expect(shape(refresh.stdout)).toBe(shape(quiet.stdout))
+          expect(quiet.stderr).toBe("")
+        }),
+      slow
+    )
+
+    it.effect(
+      "without --store, the grant is kept in $XDG_CONFIG_HOME/opensolar-auth/tokens.json",
+      () =>
+        Effect.gen(function* () {
+          const simulator = yield* Simulator
+          const user = yield* newUser(simulator)
+          const configHome = Fs.mkdtempSync(NodePath.join(temporary, "config-home-"))
+          const file = NodePath.join(configHome, "opensolar-auth", "tokens.json")
+          const env = { XDG_CONFIG_HOME: configHome }
+
+          const login = yield* cli(["--base-url", simulator.url, "login", "--username", user.username], {
+            env: { ...env, OPENSOLAR_PASSWORD: user.password }
+          })
+          const whoami = yield* cli(["--base-url", simulator.url, "whoami", "--json"], { env })
+
+          expect(login.code).toBe(0)
+          expect(login.stdout).toContain(`Saved to ${file}.`)
+          expect(Fs.statSync(file).mode & 0o777).toBe(0o600)
+          expect(storedToken(file, simulator.url, user.username)).toBeDefined()
+          expect(JSON.parse(whoami.stdout)).toMatchObject({ user: { email: user.username }, store: file })
         }),
       slow
     )

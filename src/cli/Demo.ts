@@ -9,7 +9,7 @@ import type * as PlatformError from "@effect/platform/Error"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as Path from "@effect/platform/Path"
-import { Clock, Data, Duration, Effect, Either, Exit, Layer, Option, Scope } from "effect"
+import { Clock, Data, DateTime, Duration, Effect, Either, Exit, Layer, Option, Scope } from "effect"
 import type * as AuthError from "../AuthError.js"
 import * as AuthStrategy from "../AuthStrategy.js"
 import * as BearerToken from "../BearerToken.js"
@@ -142,15 +142,26 @@ const tour = (adjustable: AdjustableClock) =>
     const detail = (text: string) => output.line(`    ${text}`)
     const logSince = (count: number) => Effect.map(simulator.requestLog, (log) => log.slice(count))
     const logLength = Effect.map(simulator.requestLog, (log) => log.length)
-    const showRequests = (entries: ReadonlyArray<RequestLogEntry>) =>
+    const showRequests = (
+      entries: ReadonlyArray<RequestLogEntry>,
+      note: (entry: RequestLogEntry) => string = () => ""
+    ) =>
       Effect.forEach(
         entries,
         (entry) => {
           const status = entry.status < 400 ? style.green(String(entry.status)) : style.yellow(String(entry.status))
-          return detail(style.dim(`${describeRequest(entry).padEnd(34)} -> `) + status)
+          const explained = note(entry)
+          return detail(
+            style.dim(`${describeRequest(entry).padEnd(26)} -> `) +
+              status +
+              (explained === "" ? "" : style.dim(`  ${explained}`))
+          )
         },
         { discard: true }
       )
+    /** The requests sent since `count`, shown; the count of every request so far. */
+    const requestsSince = (count: number, note?: (entry: RequestLogEntry) => string) =>
+      Effect.flatMap(logSince(count), (entries) => Effect.as(showRequests(entries, note), count + entries.length))
 
     const directory = yield* fs.makeTempDirectoryScoped({ prefix: "opensolar-auth-demo-" })
     const storePath = path.join(directory, "tokens.json")
@@ -158,7 +169,7 @@ const tour = (adjustable: AdjustableClock) =>
     const example = accounts.example
     const storeKey: TokenStore.StoreKey = { baseUrl: simulator.url, subject: example.username }
 
-    /** The stack a program would run: the always-fresh token kept in a file, and the authenticated client. */
+    /** The stack a program would run: its token kept valid and saved in a file, and the authenticated client. */
     const programLayer = OpenSolarClient.layer({ baseUrl: simulator.url }).pipe(
       Layer.provideMerge(TokenRef.layer({ storeKey })),
       Layer.provide(
@@ -169,19 +180,25 @@ const tour = (adjustable: AdjustableClock) =>
     )
 
     yield* output.line(style.bold("effect-opensolar-auth: a guided tour"))
-    yield* output.line(
-      style.dim(
-        `An OpenSolar API simulator is running inside this process at ${simulator.url}; nothing leaves this machine.`
-      )
-    )
-    yield* output.line(
-      style.dim("Tokens are shown by fingerprint (tok_ and 8 characters of their SHA-256), never in full.")
+    yield* Effect.forEach(
+      [
+        "effect-opensolar-auth logs programs in to the OpenSolar API and keeps their",
+        "token valid, so that every API request they send carries a token that works.",
+        `An OpenSolar API simulator runs inside this process, at ${simulator.url}:`,
+        "nothing leaves this machine. Tokens are shown by fingerprint (tok_ and 8",
+        "characters of their SHA-256), never in full."
+      ],
+      (line) => output.line(style.dim(line)),
+      { discard: true }
     )
 
     // Step 1 -------------------------------------------------------------------------------------------------------
     yield* heading("Password login", [
-      "A program asks its TokenRef (the always-fresh token) for a token. There is none yet, so it logs in with the",
-      `email and password of OpenSolar's documentation example, and keeps the grant in a file (${storePath}).`
+      "A program asks its TokenRef, the library's keeper of the current token, for a",
+      "token. There is none yet, so it logs in with the email and password of",
+      "OpenSolar's documentation example, and keeps the grant (the token, its user",
+      "and its expiry) in a file:",
+      `  ${storePath}`
     ])
     const programScope = yield* Scope.make()
     const program = yield* Layer.buildWithScope(programLayer, programScope)
@@ -190,16 +207,15 @@ const tour = (adjustable: AdjustableClock) =>
     let logStart = yield* logLength
     const [first, firstMillis] = yield* timed(tokens.get)
     const firstGrant = yield* currentGrant(tokens)
-    yield* done(
-      `Logged in as ${example.username}: token ${style.bold(BearerToken.fingerprint(first))}, valid for 7 days.`,
-      firstMillis
-    )
-    yield* showRequests(yield* logSince(logStart))
+    yield* done(`Logged in as ${example.username}: token ${style.bold(BearerToken.fingerprint(first))}.`, firstMillis)
+    yield* detail(style.dim(`It is valid for ${lifetimeText(firstGrant)}, and saved in ${path.basename(storePath)}.`))
+    logStart = yield* requestsSince(logStart)
 
     // Step 2 -------------------------------------------------------------------------------------------------------
     yield* heading("Login with two-factor authentication (TOTP)", [
-      `${accounts.mfa.username} has two-factor authentication. A login with the password alone is refused;`,
-      "given the account's TOTP secret, the library computes the current code itself, like an authenticator app."
+      `${accounts.mfa.username} has two-factor authentication. A login with the`,
+      "password alone is refused; given the account's TOTP secret, the library",
+      "computes the current code itself, as an authenticator app would."
     ])
     const withoutCode = yield* AuthStrategy.password({
       username: accounts.mfa.username,
@@ -209,7 +225,8 @@ const tour = (adjustable: AdjustableClock) =>
       .pipe(Effect.either, Effect.provide(api))
     const refusal = Either.isLeft(withoutCode) ? withoutCode.left._tag : "no error"
     yield* expect(refusal === "MfaRequired", `a login without a code ended with ${refusal}`)
-    yield* done(`Without a code: ${style.yellow(refusal)}, a typed error the program can act on.`)
+    yield* done(`Refused without a code: ${style.yellow(refusal)}, an error a program can check for.`)
+    logStart = yield* requestsSince(logStart)
     const [mfaGrant, mfaMillis] = yield* timed(
       AuthStrategy.passwordWithMfa({
         username: accounts.mfa.username,
@@ -219,53 +236,55 @@ const tour = (adjustable: AdjustableClock) =>
         .authenticate(Option.none())
         .pipe(Effect.provide(api))
     )
-    yield* done(`With a code from the TOTP secret: token ${style.bold(mfaGrant.fingerprint)}.`, mfaMillis)
+    yield* done(`With a code computed from the TOTP secret: token ${style.bold(mfaGrant.fingerprint)}.`, mfaMillis)
+    logStart = yield* requestsSince(logStart)
 
     // Step 3 -------------------------------------------------------------------------------------------------------
     yield* heading("An authenticated API call", [
-      "OpenSolarClient is an HTTP client that adds `Authorization: Bearer <token>` to every request to the",
-      "OpenSolar API (and to no other host). Here it lists the projects of the organisation."
+      "OpenSolarClient is an HTTP client that adds `Authorization: Bearer <token>` to",
+      "every request to the OpenSolar API, and to no other host. Here it lists the",
+      "projects of an organisation."
     ])
-    logStart = yield* logLength
     const [projects, projectsMillis] = yield* timed(listProjects(client))
-    yield* done(
-      `${projects.length} projects of ${orgs.main.name}: ${projects.map((project) => project.title).join(", ")}.`,
-      projectsMillis
-    )
-    yield* showRequests(yield* logSince(logStart))
+    yield* done(`${projects.length} projects of ${orgs.main.name}.`, projectsMillis)
+    yield* detail(projects.map((project) => project.title).join(", "))
+    logStart = yield* requestsSince(logStart)
 
     // Step 4 -------------------------------------------------------------------------------------------------------
     yield* heading("Six days later: the refresh before expiry", [
-      "Both clocks jump six days ahead: the simulator's through its control surface, and the program's because the",
-      "library reads time only through Effect's Clock, which this demo replaced with an adjustable one. Nobody waits."
+      "The demo moves time six days ahead, for the simulator and for the program: the",
+      "library reads the time from a clock the demo can set, so nobody waits. A token",
+      "is renewed once 80% of its life has passed, while it still works."
     ])
     yield* simulator.advanceClock(Duration.days(6))
     yield* adjustable.advance(Duration.days(6))
-    logStart = yield* logLength
     const [stale, staleMillis] = yield* timed(tokens.get)
     yield* expect(BearerToken.equals(stale, first), "the token was replaced before the caller got it")
-    yield* done(
-      `The caller got ${BearerToken.fingerprint(stale)} at once: it is still valid for a day, past 80% of its life.`,
-      staleMillis
+    const now = yield* Clock.currentTimeMillis
+    yield* done(`The caller got ${BearerToken.fingerprint(stale)} at once.`, staleMillis)
+    yield* detail(
+      style.dim(
+        `It is past 80% of its life, so due for renewal, but still valid for ${remainingText(firstGrant, now)}.`
+      )
     )
     const [renewed, renewedMillis] = yield* timed(awaitNewGrant(tokens, firstGrant))
     yield* done(
-      `Meanwhile a background refresh renewed it: token ${style.bold(renewed.fingerprint)}, valid for 7 more days.`,
+      `A background refresh renewed it: ${style.bold(renewed.fingerprint)}, valid for ${lifetimeText(renewed)}.`,
       renewedMillis
     )
-    yield* showRequests(yield* logSince(logStart))
+    logStart = yield* requestsSince(logStart)
 
     // Step 5 -------------------------------------------------------------------------------------------------------
     yield* heading("Server-side revocation and the 401 recovery", [
-      "The server revokes the current token (as after a password change). The next API call is answered 401;",
-      "the client gets a new token once and repeats the request, and the caller only sees the projects."
+      "The server revokes the current token, as OpenSolar does after a password",
+      "change. The next API call is answered 401 (unauthorised); the client gets a",
+      "new token once and repeats the request, and the caller only sees the projects."
     ])
     yield* simulator.revokeToken(renewed.token)
-    logStart = yield* logLength
     const [again, againMillis] = yield* timed(listProjects(client))
     yield* done(`${again.length} projects, after recovering from the revocation.`, againMillis)
     const recovery = yield* logSince(logStart)
-    yield* showRequests(recovery)
+    logStart = yield* requestsSince(logStart, recoveryNote)
     yield* expect(
       recovery.some((entry) => entry.status === 401),
       "the revoked token was not refused by the simulator"
@@ -276,10 +295,9 @@ const tour = (adjustable: AdjustableClock) =>
     // Step 6 -------------------------------------------------------------------------------------------------------
     const callers = concurrentCallers.toLocaleString("en")
     yield* heading(`${callers} concurrent callers, one login`, [
-      `A fresh TokenRef with no token is asked by ${callers} callers at the same moment.`,
+      `A new TokenRef with no token yet is asked for one by ${callers} callers at once.`,
       "They all wait for the one login in flight instead of each logging in."
     ])
-    logStart = yield* logLength
     const [tokensHanded, crowdMillis] = yield* timed(
       Effect.scoped(
         Effect.gen(function* () {
@@ -309,15 +327,14 @@ const tour = (adjustable: AdjustableClock) =>
       `${tokensHanded.length.toLocaleString("en")} callers got the same token with ${logins} login request in total.`,
       crowdMillis
     )
-    yield* showRequests(crowdRequests)
+    logStart = yield* requestsSince(logStart)
 
     // Step 7 -------------------------------------------------------------------------------------------------------
     yield* heading("A restart reuses the stored grant", [
-      "The program stops, and a new one starts over the same token file: it finds the grant it saved and",
-      "sends no login."
+      "The program stops, and a new one starts over the same token file: it finds",
+      "the grant it saved and sends no login."
     ])
     yield* Scope.close(programScope, Exit.void)
-    logStart = yield* logLength
     const [restarted, restartMillis] = yield* timed(
       Effect.scoped(
         Effect.gen(function* () {
@@ -331,19 +348,39 @@ const tour = (adjustable: AdjustableClock) =>
     yield* expect(afterRestart.length === 0, `the restarted program sent ${afterRestart.length} requests`)
     yield* expect(BearerToken.equals(restarted, recovered.token), "the restarted program holds another token")
     const restartedName = style.bold(BearerToken.fingerprint(restarted))
-    yield* done(
-      `The new program holds ${restartedName} from ${path.basename(storePath)}, with 0 requests.`,
-      restartMillis
-    )
+    yield* done(`It holds ${restartedName} from ${path.basename(storePath)}, with 0 requests.`, restartMillis)
 
     const total = performance.now() - startedAt
     yield* output.line("")
     yield* output.line(`${style.green(style.bold("All 7 steps done"))} in ${(total / 1000).toFixed(1)} s.`)
-    yield* output.line(
-      style.dim(
-        "Next: `opensolar-auth simulate` runs the simulator on its own; `opensolar-auth --help` lists the commands."
-      )
-    )
+    yield* output.line(style.dim("Next: `opensolar-auth simulate` runs the simulator on its own, and"))
+    yield* output.line(style.dim("`opensolar-auth --help` lists the commands."))
+  })
+
+/** What each request of the recovery from a revoked token is for. */
+const recoveryNote = (entry: RequestLogEntry): string => {
+  switch (entry.endpoint) {
+    case "fetchToken":
+      return entry.status === 401 ? "a revoked session cannot be renewed" : "the session is renewed"
+    case "login":
+      return entry.status < 400 ? "so the library logs in with the password" : ""
+    default:
+      return entry.status === 401 ? "the revoked token is refused" : "the same request, with the new token"
+  }
+}
+
+const lifetimeText = (grant: TokenGrant.TokenGrant): string =>
+  Option.match(grant.expiresAt, {
+    onNone: () => "ever",
+    onSome: (expiresAt) => Output.formatSpan(DateTime.toEpochMillis(expiresAt) - DateTime.toEpochMillis(grant.issuedAt))
+  })
+
+/** The time a grant has left, to the hour. */
+const remainingText = (grant: TokenGrant.TokenGrant, now: number): string =>
+  Option.match(grant.expiresAt, {
+    onNone: () => "ever",
+    onSome: (expiresAt) =>
+      Output.formatSpan(Math.round((DateTime.toEpochMillis(expiresAt) - now) / 3_600_000) * 3_600_000)
   })
 
 const currentGrant = (tokens: TokenRef.Service): Effect.Effect<TokenGrant.TokenGrant, DemoFailure> =>

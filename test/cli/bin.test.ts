@@ -645,10 +645,19 @@ layer(Simulator.layer(), { excludeTestServices: true })("opensolar-auth", (it) =
           for (const [index, title] of titles.entries()) {
             expect(result.stdout).toContain(`Step ${index + 1} of 7: ${title}`)
           }
+          expect(result.stdout).toContain("logs programs in to the OpenSolar API and keeps their\ntoken valid")
+          expect(result.stdout).toContain("It is valid for 7 days, and saved in tokens.json.")
+          const step2 = result.stdout.slice(result.stdout.indexOf("Step 2 of 7"), result.stdout.indexOf("Step 3 of 7"))
+          expect(step2.match(/POST \/api-token-auth\/ +-> \d{3}/g)).toHaveLength(2)
+          expect(result.stdout).toContain("but still valid for 1 day.")
+          expect(result.stdout).toMatch(/GET \/api\/fetch_token\/ +-> 401 {2}a revoked session cannot be renewed\n/)
+          expect(result.stdout).toMatch(/POST \/api-token-auth\/ +-> 200 {2}so the library logs in with the password\n/)
           expect(result.stdout).toContain("1,000 callers got the same token with 1 login request in total")
           expect(result.stdout).toMatch(/holds tok_[0-9a-f]{8} from tokens\.json, with 0 requests/)
           expect(result.stdout).toMatch(/All 7 steps done in \d+\.\d s\./)
           expect(result.stdout).not.toContain("\u001b[")
+          const wide = lines(result.stdout).filter((line) => line.length > 80 && !line.includes("opensolar-auth-demo-"))
+          expect(wide).toEqual([])
         }),
       slow
     )

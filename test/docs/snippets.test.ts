@@ -9,7 +9,9 @@
  *   snippet writes on standard output; `…` in it stands for any text within one line (a port, a fingerprint, a
  *   time). Lines starting with `$ ` show a command: the snippet runs once per such line, and the lines after it
  *   are that run's output. For a server, `$ curl <url>` is the request sent once it listens, then the answer;
- * - every snippet has an entry in `cases` below: whose credentials it runs with and what else it needs.
+ * - every snippet has an entry in `cases` below: whose credentials it runs with and what else it needs;
+ * - a snippet that installs packages (`install: true`) is never run: it may hold only `npm install` lines naming
+ *   this package and what package.json depends on.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -39,11 +41,15 @@ interface Case {
   readonly server?: boolean
   /** Another test runs the snippet, because it needs more than a simulator. */
   readonly runBy?: string
+  /** An `npm install` for the page to show: checked, not run. */
+  readonly install?: true
   /** @default 2 minutes */
   readonly timeout?: number
 }
 
 const cases: Record<string, Case> = {
+  "install.sh": { install: true },
+  "fleet-install.sh": { install: true },
   "quickstart.ts": {},
   "getting-started.ts": {},
   "getting-started-options.ts": {},
@@ -202,6 +208,29 @@ const expectedRuns = (file: string): ReadonlyArray<Run> => {
 
 const runnable = (file: string) => /\.(ts|sh)$/.test(file) && file !== "vitest.config.ts"
 
+const manifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
+  readonly name: string
+  readonly dependencies?: Record<string, string>
+  readonly peerDependencies?: Record<string, string>
+}
+
+const installable = new Set([
+  manifest.name,
+  ...Object.keys(manifest.dependencies ?? {}),
+  ...Object.keys(manifest.peerDependencies ?? {})
+])
+
+/** What is wrong with a line of an install snippet, if anything. */
+const installProblem = (line: string): string | undefined => {
+  const install = /^npm install((?: [@\w./-]+)+)$/.exec(line)
+  if (install === null) return `"${line}" is not an npm install of packages`
+  const unknown = install[1]!
+    .trim()
+    .split(" ")
+    .filter((name) => !installable.has(name))
+  return unknown.length === 0 ? undefined : `npm install names ${unknown.join(", ")}, which package.json lacks`
+}
+
 // Tests
 
 describe("documentation snippets", () => {
@@ -227,9 +256,21 @@ describe("documentation snippets", () => {
     }
   })
 
+  it("that install packages only install this package and what it depends on", () => {
+    const installs = Object.entries(cases).filter(([, entry]) => entry.install === true)
+    const problems = installs.flatMap(([file]) =>
+      lines(fs.readFileSync(path.join(snippets, file), "utf8")).flatMap((line) => {
+        const problem = installProblem(line)
+        return problem === undefined ? [] : [`${file}: ${problem}`]
+      })
+    )
+    expect(installs.length).toBeGreaterThan(0)
+    expect(problems).toEqual([])
+  })
+
   describe.concurrent("run against the simulator", () => {
     for (const [file, entry] of Object.entries(cases)) {
-      if (entry.runBy !== undefined) continue
+      if (entry.runBy !== undefined || entry.install === true) continue
       it.scopedLive(
         `${file} prints what its page shows`,
         () =>

@@ -1,0 +1,1 @@
+npm install effect-opensolar-auth ioredis

@@ -1,0 +1,1 @@
+npm install effect-opensolar-auth effect @effect/platform @effect/platform-node

@@ -70,6 +70,7 @@ const cases: Record<string, Case> = {
   "errors-retry.ts": { account: "none" },
   "testing.test.ts": { account: "none" },
   "cli.sh": { timeout: 180_000 },
+  "cli-verbose.sh": {},
   "token-storage.ts": {},
   "security-origin.ts": {},
   "security-redaction.ts": {},

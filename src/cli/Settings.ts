@@ -260,6 +260,14 @@ export const resolve = (
           names: [variables.token, ...login]
         })
       }
+      if (Option.isSome(lifetimeSource)) {
+        problems.push({
+          message:
+            `${variables.lifetime} cannot be combined with ${variables.token} (a machine user's token): remove ` +
+            `${variables.lifetime}, because a machine user's token never expires`,
+          names: [variables.lifetime]
+        })
+      }
     }
     if (Option.isSome(totpSource) && Option.isSome(codeSource)) {
       problems.push({

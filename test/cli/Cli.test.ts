@@ -136,6 +136,10 @@ describe("Cli", () => {
         ],
         [{ OPENSOLAR_TOKEN: "two words" }, /OPENSOLAR_TOKEN cannot be used: a token must not contain white space/],
         [
+          { OPENSOLAR_TOKEN: accounts.machine.token, OPENSOLAR_TOKEN_LIFETIME: "3 days" },
+          /OPENSOLAR_TOKEN_LIFETIME cannot be combined with OPENSOLAR_TOKEN .*never expires/
+        ],
+        [
           {
             OPENSOLAR_USERNAME: accounts.mfa.username,
             OPENSOLAR_PASSWORD: accounts.mfa.password,
@@ -145,7 +149,10 @@ describe("Cli", () => {
         ],
         [
           { OPENSOLAR_MFA_CODE: "12", OPENSOLAR_TOTP_SECRET: accounts.mfa.totpSecret },
-          /There are 2 problems: 1\) OPENSOLAR_MFA_CODE cannot be used: .*4 to 10 digits; 2\) OPENSOLAR_TOTP_SECRET and OPENSOLAR_MFA_CODE are both set/
+          new RegExp(
+            "There are 2 problems: 1\\) OPENSOLAR_MFA_CODE cannot be used: .*4 to 10 digits; " +
+              "2\\) OPENSOLAR_TOTP_SECRET and OPENSOLAR_MFA_CODE are both set"
+          )
         ]
       ]
 

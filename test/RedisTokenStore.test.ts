@@ -4,6 +4,7 @@ import {
   Array as Arr,
   DateTime,
   Deferred,
+  Duration,
   Effect,
   Exit,
   Fiber,
@@ -19,6 +20,7 @@ import {
 } from "effect"
 import { Redis } from "ioredis"
 import * as BearerToken from "../src/BearerToken.js"
+import * as internal from "../src/internal/redisTokenStore.js"
 import * as RedisTokenStore from "../src/RedisTokenStore.js"
 import * as TokenGrant from "../src/TokenGrant.js"
 import * as TokenStore from "../src/TokenStore.js"
@@ -519,5 +521,157 @@ describe("RedisTokenStore without Redis", () => {
       expect(badUrl.message).not.toContain("pw-123")
       expect(badTtl.message).toContain("lockTtl")
     })
+  )
+})
+
+describe("RedisTokenStore options", () => {
+  const refusal = (options: unknown) =>
+    Effect.flip(Effect.scoped(RedisTokenStore.make(options as RedisTokenStore.Options)))
+
+  const unreachableUrl = Effect.map(RedisServer.freePort, (port) => `redis://127.0.0.1:${port}`)
+
+  it.effect("refuses durations out of range, naming the option and its range", () =>
+    Effect.gen(function* () {
+      const url = yield* unreachableUrl
+      const cases: ReadonlyArray<readonly [string, unknown, string]> = [
+        ["lockTtl", 1e300, "1 hour"],
+        ["lockTtl", "2 hours", "1 hour"],
+        ["waitTimeout", Duration.infinity, "1 hour"],
+        ["pollInterval", "61 seconds", "1 minute"],
+        ["commandTimeout", 2 ** 31, "1 minute"],
+        ["commandTimeout", 0, "1 minute"],
+        ["lockTtl", "soon", "1 hour"]
+      ]
+
+      const errors = yield* Effect.forEach(cases, ([name, value]) => refusal({ url, [name]: value }))
+
+      for (const [[name, , maximum], error] of Arr.zip(cases, errors)) {
+        expect(error._tag).toBe("ConfigurationError")
+        expect(error.variables).toEqual([name])
+        expect(error.message).toContain(`${name} must be a duration from 1 millisecond to ${maximum}`)
+      }
+    })
+  )
+
+  it.effect("accepts each duration at its maximum", () =>
+    Effect.gen(function* () {
+      const url = yield* unreachableUrl
+      const options = { url, lockTtl: "1 hour", waitTimeout: "1 hour", pollInterval: "1 minute" } as const
+
+      const built = yield* Effect.exit(Effect.scoped(RedisTokenStore.make({ ...options, commandTimeout: 60_000 })))
+
+      expect(Exit.isSuccess(built)).toBe(true)
+    })
+  )
+
+  it.effect("refuses ioredis options of the wrong type or range, naming them", () =>
+    Effect.gen(function* () {
+      const url = yield* unreachableUrl
+      const cases: ReadonlyArray<readonly [Record<string, unknown>, string, string]> = [
+        [{ connectTimeout: "x" }, "redis.connectTimeout", "whole number of milliseconds from 1 to 2147483647"],
+        [{ connectTimeout: 2 ** 31 }, "redis.connectTimeout", "got 2147483648"],
+        [{ socketTimeout: -1 }, "redis.socketTimeout", "from 0 to 2147483647"],
+        [{ keepAlive: 1.5 }, "redis.keepAlive", "whole number"],
+        [{ port: "6379" }, "redis.port", "from 1 to 65535"],
+        [{ db: Number.NaN }, "redis.db", "whole number"],
+        [{ maxRetriesPerRequest: "3" }, "redis.maxRetriesPerRequest", "whole number"],
+        [{ password: 1234 }, "redis.password", "must be a text"],
+        [{ retryStrategy: 100 }, "redis.retryStrategy", "must be a function"]
+      ]
+
+      const errors = yield* Effect.forEach(cases, ([redis]) => refusal({ url, redis }))
+
+      for (const [[, name, text], error] of Arr.zip(cases, errors)) {
+        expect(error._tag).toBe("ConfigurationError")
+        expect(error.variables).toEqual([name])
+        expect(error.message).toContain(text)
+      }
+      expect(errors[7]?.message).not.toContain("1234")
+    })
+  )
+
+  it.effect("turns options ioredis itself refuses into a ConfigurationError", () =>
+    Effect.gen(function* () {
+      const error = yield* refusal({ url: yield* unreachableUrl, redis: { sentinels: [], name: "primary" } })
+
+      expect(error._tag).toBe("ConfigurationError")
+      expect(error.message).toContain("ioredis refused the options")
+    })
+  )
+
+  it.effect("refuses URLs ioredis would read wrongly, without quoting the password", () =>
+    Effect.gen(function* () {
+      const errors = yield* Effect.forEach(
+        [
+          "redis://:pw-123@127.0.0.1:1?connectTimeout=5000&enableOfflineQueue=true",
+          "redis://:pw-123@127.0.0.1:1/cache",
+          "redis://:pw-123%zz@127.0.0.1:1"
+        ],
+        (url) => refusal({ url })
+      )
+
+      expect(errors.map((error) => error.variables)).toEqual([["url"], ["url"], ["url"]])
+      expect(errors[0]?.message).toContain("connectTimeout, enableOfflineQueue")
+      expect(errors[1]?.message).toContain("database number")
+      expect(errors[2]?.message).toContain("%25")
+      expect(errors.map((error) => error.message).join("\n")).not.toContain("pw-123")
+    })
+  )
+
+  it.effect("refuses options that are not an object, a URL that is not text and a prefix that is not text", () =>
+    Effect.gen(function* () {
+      const errors = yield* Effect.forEach(
+        ["redis://127.0.0.1:6379", { url: 6379 }, { url: Redacted.make(6379) }, { keyPrefix: 7 }, { redis: [] }],
+        refusal
+      )
+
+      expect(errors.map((error) => error.variables)).toEqual([["options"], ["url"], ["url"], ["keyPrefix"], ["redis"]])
+    })
+  )
+
+  it.effect("builds with no options at all, null included", () =>
+    Effect.gen(function* () {
+      const built = yield* Effect.forEach([null, undefined], (options) =>
+        Effect.exit(Effect.scoped(RedisTokenStore.make(options as unknown as RedisTokenStore.Options)))
+      )
+
+      expect(built.map(Exit.isSuccess)).toEqual([true, true])
+    })
+  )
+})
+
+describe("RedisTokenStore passwords", () => {
+  const password = "p@ss w:rd/%é#"
+
+  it("masks every form of the passwords: as written in the URL, decoded, and the Sentinel password", () => {
+    const url = `redis://someone:${encodeURIComponent(password)}@127.0.0.1:6379?sentinelPassword=s%26ntinel`
+    const secrets = internal.secretsOf(url, { sentinelPassword: "another-secret", tls: { passphrase: "tls-secret" } })
+    const text = [password, encodeURIComponent(password), "s&ntinel", "another-secret", "tls-secret"].join(" | ")
+
+    expect(internal.mask(secrets, text)).toBe("*** | *** | *** | *** | ***")
+    expect(internal.redactUrl(url)).not.toContain("s%26ntinel")
+    expect(internal.redactUrl(url)).not.toContain(encodeURIComponent(password))
+  })
+
+  it.scoped("connects with a password that has to be percent-encoded, and never says it", () =>
+    capturingLogs((logs) =>
+      Effect.gen(function* () {
+        const server = yield* RedisServer.makeWith({ password })
+        const wrongUrl = server.url.replace(encodeURIComponent(password), encodeURIComponent(`${password}!`))
+        const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix: freshPrefix() })
+        const refused = yield* RedisTokenStore.make({ url: wrongUrl, keyPrefix: freshPrefix() })
+
+        yield* store.save(key, permanent)
+        const loaded = yield* store.load(key)
+        const error = yield* Effect.flip(refused.load(key))
+
+        expect(Option.isSome(loaded)).toBe(true)
+        expect(error.message).toContain("127.0.0.1")
+        const said = [...(yield* Ref.get(logs)), error.message].join("\n")
+        expect(said).toContain("WRONGPASS")
+        expect(said).not.toContain(password)
+        expect(said).not.toContain(encodeURIComponent(password))
+      })
+    )
   )
 })

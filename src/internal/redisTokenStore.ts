@@ -65,7 +65,16 @@ end
 return 0`
 
 /**
- * A Redis URL with its password replaced, fit for messages and logs.
+ * The longest time Node's timers accept, in milliseconds: longer ones fire after 1 ms.
+ *
+ * @internal
+ */
+export const maximumTimerMillis = 2_147_483_647
+
+const isSecretParameter = (name: string): boolean => /password|passphrase/i.test(name)
+
+/**
+ * A Redis URL with its passwords replaced, fit for messages and logs.
  *
  * @internal
  */
@@ -77,7 +86,25 @@ export const redactUrl = (url: string): string => {
   if (parsed.password !== "") {
     parsed.password = "***"
   }
+  for (const name of [...parsed.searchParams.keys()]) {
+    if (isSecretParameter(name)) {
+      parsed.searchParams.set(name, "***")
+    }
+  }
   return parsed.toString()
+}
+
+const credentialOptions = ["username", "password", "name", "connectionName", "sentinelUsername", "sentinelPassword"]
+
+// The URL's query becomes `ioredis` options as text, so only options that are text can be given there.
+const urlParameters = new Set(["family", ...credentialOptions])
+
+const safeDecode = (text: string): string | undefined => {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return undefined
+  }
 }
 
 /** @internal */
@@ -85,11 +112,120 @@ export const checkUrl = (url: string): string | undefined => {
   if (!URL.canParse(url)) {
     return `the Redis URL ${redactUrl(url)} is not a URL; use the form redis://host:6379 or rediss://host:6380`
   }
-  const protocol = new URL(url).protocol
-  return protocol === "redis:" || protocol === "rediss:"
-    ? undefined
-    : `the Redis URL must start with redis:// or rediss://, not ${protocol}//`
+  const parsed = new URL(url)
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    return `the Redis URL must start with redis:// or rediss://, not ${parsed.protocol}//`
+  }
+  if (safeDecode(parsed.username) === undefined || safeDecode(parsed.password) === undefined) {
+    return "the Redis URL's user or password has a % not followed by two hexadecimal digits; write % as %25"
+  }
+  if (!/^\/?\d*$/.test(parsed.pathname)) {
+    return `the Redis URL's path must be a database number, such as /0, not ${parsed.pathname}`
+  }
+  const unread = [...parsed.searchParams.keys()].filter((name) => !urlParameters.has(name))
+  if (unread.length > 0) {
+    return (
+      `the Redis URL's query sets ${[...new Set(unread)].join(", ")}, which the store reads only from the redis ` +
+      "option: pass it there, with a value of the right type"
+    )
+  }
+  return undefined
 }
+
+const wholeNumberOptions: ReadonlyArray<readonly [name: string, minimum: number, maximum: number, unit: string]> = [
+  ["connectTimeout", 1, maximumTimerMillis, " of milliseconds"],
+  ["socketTimeout", 0, maximumTimerMillis, " of milliseconds"],
+  ["keepAlive", 0, maximumTimerMillis, " of milliseconds"],
+  ["disconnectTimeout", 0, maximumTimerMillis, " of milliseconds"],
+  ["sentinelCommandTimeout", 0, maximumTimerMillis, " of milliseconds"],
+  ["maxLoadingRetryTime", 0, maximumTimerMillis, " of milliseconds"],
+  ["blockingTimeout", 0, maximumTimerMillis, " of milliseconds"],
+  ["blockingTimeoutGrace", 0, maximumTimerMillis, " of milliseconds"],
+  ["port", 1, 65_535, ""],
+  ["db", 0, maximumTimerMillis, ""],
+  ["maxRetriesPerRequest", 0, maximumTimerMillis, ""],
+  ["sentinelMaxConnections", 1, maximumTimerMillis, ""]
+]
+
+const textOptions = ["host", "path", ...credentialOptions]
+
+const functionOptions = ["retryStrategy", "sentinelRetryStrategy", "sentinelReconnectStrategy", "reconnectOnError"]
+
+const describeValue = (value: unknown): string =>
+  typeof value === "number" ? String(value) : value === null ? "null" : `a value of type ${typeof value}`
+
+/**
+ * What is wrong with the `ioredis` options the store passes on, naming the option; `undefined` when nothing is.
+ * Options `ioredis` reads as numbers must be numbers: it hands them to Node, which throws outside any caller.
+ *
+ * @internal
+ */
+export const checkRedisOptions = (
+  redis: Readonly<Record<string, unknown>>
+): { readonly option: string; readonly problem: string } | undefined => {
+  for (const [name, minimum, maximum, unit] of wholeNumberOptions) {
+    const value = redis[name]
+    const allowed = value === undefined || (name === "maxRetriesPerRequest" && value === null)
+    if (!allowed && !(Number.isInteger(value) && (value as number) >= minimum && (value as number) <= maximum)) {
+      return {
+        option: name,
+        problem: `must be a whole number${unit} from ${minimum} to ${maximum}; got ${describeValue(value)}`
+      }
+    }
+  }
+  for (const name of textOptions) {
+    if (redis[name] !== undefined && typeof redis[name] !== "string") {
+      // Never the value: it may be a password.
+      return { option: name, problem: `must be a text; got a value of type ${typeof redis[name]}` }
+    }
+  }
+  for (const name of functionOptions) {
+    const value = redis[name]
+    if (value !== undefined && value !== null && typeof value !== "function") {
+      return { option: name, problem: `must be a function; got ${describeValue(value)}` }
+    }
+  }
+  return undefined
+}
+
+const passphrase = (tls: unknown): unknown =>
+  typeof tls === "object" && tls !== null ? (tls as { readonly passphrase?: unknown }).passphrase : undefined
+
+/**
+ * Every form of every password the connection uses: as written in the URL, as `ioredis` decodes it, and the
+ * password options, so that a message quoting any of them can be masked.
+ *
+ * @internal
+ */
+export const secretsOf = (url: string, redis: RedisOptions): ReadonlyArray<string> => {
+  const found: Array<unknown> = [
+    redis.password,
+    redis.sentinelPassword,
+    passphrase(redis.tls),
+    passphrase(redis.sentinelTLS)
+  ]
+  if (URL.canParse(url)) {
+    const parsed = new URL(url)
+    // `ioredis` decodes user and password together and splits them at the first colon.
+    const auth = safeDecode(`${parsed.username}:${parsed.password}`) ?? ""
+    found.push(parsed.password, safeDecode(parsed.password), auth.slice(auth.indexOf(":") + 1))
+    for (const [name, value] of parsed.searchParams) {
+      if (isSecretParameter(name)) {
+        found.push(value, encodeURIComponent(value))
+      }
+    }
+  }
+  const texts = found.filter((secret): secret is string => typeof secret === "string" && secret.length > 0)
+  return [...new Set(texts)].sort((left, right) => right.length - left.length)
+}
+
+/**
+ * The text with every secret replaced by `***`.
+ *
+ * @internal
+ */
+export const mask = (secrets: ReadonlyArray<string>, text: string): string =>
+  secrets.reduce((masked, secret) => masked.replaceAll(secret, "***"), text)
 
 /** @internal */
 export const lockOwner = (): string => `${Os.hostname()}/${process.pid}/${randomUUID()}`
@@ -121,14 +257,16 @@ export const make = (
     const Redis = yield* loadIoredis
     const plainUrl = Redacted.value(settings.url)
     const where = redactUrl(plainUrl)
-    const secrets = [new URL(plainUrl).password, settings.redis.password ?? ""].filter((secret) => secret.length > 0)
+    const secrets = secretsOf(plainUrl, settings.redis)
     const lockTtlMillis = Math.max(1, Math.ceil(Duration.toMillis(settings.lockTtl)))
     const waitTimeoutMillis = Duration.toMillis(settings.waitTimeout)
 
-    const describe = (cause: unknown): string => {
-      const text = cause instanceof Error ? cause.message : String(cause)
-      return secrets.reduce((message, secret) => message.replaceAll(secret, "***"), text)
-    }
+    const describe = (cause: unknown): string => mask(secrets, cause instanceof Error ? cause.message : String(cause))
+    const refused = (cause: unknown) =>
+      new AuthError.ConfigurationError({
+        reason: `RedisTokenStore: ioredis refused the options for Redis at ${where}: ${describe(cause)}`,
+        variables: ["redis"]
+      })
 
     const reachable = yield* Ref.make(true)
 
@@ -150,23 +288,31 @@ export const make = (
       )
     )
 
+    // Why the connection closed (a refused password, say), which a failing connect only reports as "closed".
+    let lastConnectionError: unknown
     const client = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const redis = new Redis(plainUrl, {
-          connectTimeout: 5_000,
-          maxRetriesPerRequest: 1,
-          retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
-          connectionName: "opensolar-auth",
-          ...settings.redis,
-          commandTimeout: Duration.toMillis(settings.commandTimeout),
-          enableOfflineQueue: false,
-          lazyConnect: true,
-          keyPrefix: ""
-        })
+      Effect.try({
+        try: () =>
+          new Redis(plainUrl, {
+            connectTimeout: 5_000,
+            maxRetriesPerRequest: 1,
+            retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+            connectionName: "opensolar-auth",
+            ...settings.redis,
+            commandTimeout: Math.ceil(Duration.toMillis(settings.commandTimeout)),
+            enableOfflineQueue: false,
+            lazyConnect: true,
+            keyPrefix: ""
+          }),
+        catch: refused
+      }).pipe(
         // Connection errors surface as failed commands; without a listener ioredis would print each one.
-        redis.on("error", () => {})
-        return redis
-      }),
+        Effect.tap((redis) =>
+          redis.on("error", (error) => {
+            lastConnectionError = error
+          })
+        )
+      ),
       (redis) => close(redis, settings.commandTimeout)
     )
 
@@ -188,17 +334,17 @@ export const make = (
     }
 
     const subscriber = yield* Effect.acquireRelease(
-      Effect.sync(() => {
+      Effect.try({
         // Unlike commands, the subscription waits for the connection and is renewed after every reconnect.
-        const redis = client.duplicate({
-          enableOfflineQueue: true,
-          maxRetriesPerRequest: null,
-          commandTimeout: undefined
+        try: () =>
+          client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined }),
+        catch: refused
+      }).pipe(
+        Effect.tap((redis) => {
+          redis.on("error", () => {})
+          redis.on("pmessage", (_pattern: string, channel: string) => onReleased(channel))
         })
-        redis.on("error", () => {})
-        redis.on("pmessage", (_pattern: string, channel: string) => onReleased(channel))
-        return redis
-      }),
+      ),
       (redis) => Effect.sync(() => redis.disconnect())
     )
 
@@ -219,7 +365,10 @@ export const make = (
 
     const connectTimeout = Duration.millis(settings.redis.connectTimeout ?? 5_000)
     const subscription = Effect.tryPromise(() => subscriber.psubscribe(`${escapeGlob(settings.keyPrefix)}released:*`))
-    yield* Effect.tryPromise({ try: () => client.connect(), catch: describe }).pipe(
+    yield* Effect.tryPromise({
+      try: () => client.connect(),
+      catch: (cause) => describe(lastConnectionError ?? cause)
+    }).pipe(
       Effect.timeoutFail({ duration: connectTimeout, onTimeout: () => "no connection within the connect timeout" }),
       Effect.matchEffect({
         // The subscription stays queued until Redis answers; a missed release only costs a poll interval.

@@ -3,7 +3,7 @@
  * scope closes. It can be stopped and started again on the same port to simulate an outage.
  *
  * The `redis-server` on the PATH is used (Debian's package installs `/usr/bin/redis-server`), or the one named by
- * `REDIS_SERVER`. It listens on 127.0.0.1 only.
+ * `REDIS_SERVER`. It listens on 127.0.0.1 only, and may require a password.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Net from "node:net"
@@ -19,11 +19,11 @@ export class RedisServerError extends Data.TaggedError("RedisServerError")<{ rea
 export interface RedisServerService {
   readonly host: "127.0.0.1"
   readonly port: number
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://127.0.0.1:<port>`, with the password percent-encoded when the server requires one. */
   readonly url: string
   /** Stops the server (SIGTERM) and waits for it to exit; nothing is kept, persistence being off. */
   readonly stop: Effect.Effect<void>
-  /** Starts the server again on the same port, after `stop`. */
+  /** Starts the server again on the same port, after `stop` (or for the first time, when made `stopped`). */
   readonly start: Effect.Effect<void, RedisServerError>
 }
 
@@ -42,7 +42,14 @@ export const freePort: Effect.Effect<number> = Effect.async<number>((resume) => 
   })
 })
 
-const spawnServer = (port: number): Effect.Effect<ChildProcess, RedisServerError> =>
+export interface ServerOptions {
+  /** The password the server requires (`requirepass`). @default none */
+  readonly password?: string
+  /** Only choose the port, leaving the server to be started with `start`. @default false */
+  readonly stopped?: boolean
+}
+
+const spawnServer = (port: number, options: ServerOptions): Effect.Effect<ChildProcess, RedisServerError> =>
   Effect.async<ChildProcess, RedisServerError>((resume) => {
     const child = spawn(
       executable,
@@ -58,7 +65,8 @@ const spawnServer = (port: number): Effect.Effect<ChildProcess, RedisServerError
         "--dir",
         Os.tmpdir(),
         "--loglevel",
-        "notice"
+        "notice",
+        ...(options.password === undefined ? [] : ["--requirepass", options.password])
       ],
       { stdio: ["ignore", "pipe", "pipe"] }
     )
@@ -99,30 +107,41 @@ const stopProcess = (child: ChildProcess): Effect.Effect<void> =>
   })
 
 /** Starts a server on a free loopback port, trying another port when the chosen one was taken meanwhile. */
-export const make: Effect.Effect<RedisServerService, RedisServerError, Scope.Scope> = Effect.gen(function* () {
-  const started = yield* Effect.gen(function* () {
-    const port = yield* freePort
-    const child = yield* spawnServer(port)
-    return { port, child }
-  }).pipe(Effect.retry(Schedule.recurs(3)))
+export const makeWith = (
+  options: ServerOptions = {}
+): Effect.Effect<RedisServerService, RedisServerError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const started = yield* Effect.gen(function* () {
+      const port = yield* freePort
+      const child = options.stopped === true ? undefined : yield* spawnServer(port, options)
+      return { port, child }
+    }).pipe(Effect.retry(Schedule.recurs(3)))
 
-  const current = yield* Ref.make<ChildProcess | undefined>(started.child)
-  yield* Effect.addFinalizer(() =>
-    Ref.get(current).pipe(Effect.flatMap((child) => (child ? stopProcess(child) : Effect.void)))
-  )
-
-  return {
-    host: "127.0.0.1",
-    port: started.port,
-    url: `redis://127.0.0.1:${started.port}`,
-    stop: Ref.getAndSet(current, undefined).pipe(Effect.flatMap((child) => (child ? stopProcess(child) : Effect.void))),
-    start: Ref.get(current).pipe(
-      Effect.flatMap((child) =>
-        child ? Effect.void : spawnServer(started.port).pipe(Effect.flatMap((next) => Ref.set(current, next)))
-      )
+    const current = yield* Ref.make<ChildProcess | undefined>(started.child)
+    yield* Effect.addFinalizer(() =>
+      Ref.get(current).pipe(Effect.flatMap((child) => (child ? stopProcess(child) : Effect.void)))
     )
-  } as const
-})
+    const auth = options.password === undefined ? "" : `:${encodeURIComponent(options.password)}@`
+
+    return {
+      host: "127.0.0.1",
+      port: started.port,
+      url: `redis://${auth}127.0.0.1:${started.port}`,
+      stop: Ref.getAndSet(current, undefined).pipe(
+        Effect.flatMap((child) => (child ? stopProcess(child) : Effect.void))
+      ),
+      start: Ref.get(current).pipe(
+        Effect.flatMap((child) =>
+          child
+            ? Effect.void
+            : spawnServer(started.port, options).pipe(Effect.flatMap((next) => Ref.set(current, next)))
+        )
+      )
+    } as const
+  })
+
+/** A server without a password, started now. */
+export const make: Effect.Effect<RedisServerService, RedisServerError, Scope.Scope> = makeWith()
 
 /** The server as a layer, for sharing one server across a test file. */
 export const layer: Layer.Layer<RedisServer, RedisServerError> = Layer.scoped(RedisServer, make)

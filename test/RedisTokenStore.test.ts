@@ -398,6 +398,33 @@ layer(RedisServer.layer)("RedisTokenStore", (it) => {
         )
       )
     )
+
+    it.scoped("releases a lock that Redis took after the command had timed out here", () =>
+      TestServices.provideLive(
+        Effect.gen(function* () {
+          const server = yield* RedisServer.RedisServer
+          const keyPrefix = freshPrefix()
+          const store = yield* RedisTokenStore.make({ url: server.url, keyPrefix, commandTimeout: "50 millis" })
+          const raw = yield* rawClient(server.url)
+          const lockName = `${keyPrefix}lock:${TokenStore.keyToString(key)}`
+
+          // Redis holds back every write for a while: the lock command times out here, and runs in Redis later.
+          yield* Effect.promise(() => raw.call("CLIENT", "PAUSE", "300", "WRITE"))
+          const holderDuringRefresh = yield* store.exclusive(
+            key,
+            Effect.promise(() => raw.set(`${keyPrefix}probe`, "after the pause").then(() => raw.get(lockName)))
+          )
+          // Released apart from the refresh: wait for it, as long as the test may run.
+          const remaining = yield* Effect.promise(() => raw.exists(lockName)).pipe(
+            Effect.delay("10 millis"),
+            Effect.repeat({ until: (count) => count === 0 })
+          )
+
+          expect(holderDuringRefresh).toMatch(new RegExp(`/${process.pid}/`))
+          expect(remaining).toBe(0)
+        }).pipe(Effect.scoped)
+      )
+    )
   })
 })
 

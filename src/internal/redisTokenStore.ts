@@ -432,8 +432,11 @@ export const make = (
         Effect.withSpan("RedisTokenStore.remove")
       )
 
+    const unlock = (name: string, channel: string, owner: string) =>
+      command("lock", (redis) => redis.eval(releaseScript, 1, name, owner, channel))
+
     const release = (name: string, channel: string, owner: string) =>
-      command("lock", (redis) => redis.eval(releaseScript, 1, name, owner, channel)).pipe(
+      unlock(name, channel, owner).pipe(
         Effect.flatMap((released) =>
           released === 1
             ? Effect.void
@@ -441,6 +444,14 @@ export const make = (
         ),
         Effect.ignore
       )
+
+    const storeScope = yield* Effect.scope
+
+    // A lock command that timed out here may still have run in Redis, leaving a lock that makes other processes
+    // wait until it expires. Releasing it is harmless when it was never taken, and runs apart from the refresh,
+    // which must not wait for a Redis that does not answer.
+    const releaseIfTaken = (name: string, channel: string, owner: string) =>
+      unlock(name, channel, owner).pipe(Effect.ignore, Effect.forkIn(storeScope), Effect.asVoid)
 
     const waitForLock = (name: string, channel: string, owner: string): Effect.Effect<LockOutcome> =>
       Effect.gen(function* () {
@@ -509,7 +520,10 @@ export const make = (
               )
               yield* Effect.annotateCurrentSpan("opensolar.lock", outcome)
 
-              if (outcome !== "acquired") {
+              if (outcome === "unavailable") {
+                return yield* restore(refresh).pipe(Effect.ensuring(releaseIfTaken(name, channel, owner)))
+              }
+              if (outcome === "timed-out") {
                 return yield* restore(refresh)
               }
               return yield* restore(holding(name, owner, refresh)).pipe(Effect.ensuring(release(name, channel, owner)))

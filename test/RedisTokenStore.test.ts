@@ -551,6 +551,52 @@ describe("RedisTokenStore without Redis", () => {
   )
 })
 
+describe("RedisTokenStore built while Redis is down", () => {
+  it.scoped("uses Redis once it starts: grants, the lock and its release notifications", () =>
+    Effect.gen(function* () {
+      const server = yield* RedisServer.makeWith({ stopped: true })
+      const keyPrefix = freshPrefix()
+      const early = yield* RedisTokenStore.make({ url: server.url, keyPrefix })
+      const failedLoad = yield* Effect.exit(early.load(key))
+
+      yield* server.start
+      const raw = yield* rawClient(server.url)
+      const lockName = `${keyPrefix}lock:${TokenStore.keyToString(key)}`
+      const live = TestServices.provideLive
+      yield* live(early.save(key, permanent).pipe(Effect.retry(Schedule.spaced("20 millis"))))
+      const loaded = yield* early.load(key)
+      const holder = yield* early.exclusive(
+        key,
+        Effect.promise(() => raw.get(lockName))
+      )
+      // Its subscription, queued while Redis was down, is in place once Redis counts it.
+      yield* live(
+        Effect.promise(() => raw.call("PUBSUB", "NUMPAT")).pipe(
+          Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (count) => Number(count) >= 1 })
+        )
+      )
+
+      // The clock is a test clock that never moves: only the release notification can wake the early store.
+      const later = yield* RedisTokenStore.make({ url: server.url, keyPrefix })
+      const laterEntered = yield* Deferred.make<void>()
+      const letLaterFinish = yield* Deferred.make<void>()
+      const laterFiber = yield* later
+        .exclusive(key, Deferred.succeed(laterEntered, undefined).pipe(Effect.zipRight(Deferred.await(letLaterFinish))))
+        .pipe(Effect.fork)
+      yield* Deferred.await(laterEntered)
+      const earlyFiber = yield* early.exclusive(key, Effect.succeed("woken")).pipe(Effect.fork)
+      yield* Effect.yieldNow()
+      yield* Deferred.succeed(letLaterFinish, undefined)
+      yield* Fiber.join(laterFiber)
+
+      expect(Exit.isFailure(failedLoad)).toBe(true)
+      expect(Option.map(loaded, encodeGrant)).toEqual(Option.some(encodeGrant(permanent)))
+      expect(holder).toMatch(new RegExp(`/${process.pid}/`))
+      expect(yield* Fiber.join(earlyFiber)).toBe("woken")
+    })
+  )
+})
+
 describe("RedisTokenStore options", () => {
   const refusal = (options: unknown) =>
     Effect.flip(Effect.scoped(RedisTokenStore.make(options as RedisTokenStore.Options)))

@@ -1,13 +1,18 @@
 import { randomUUID } from "node:crypto"
+import * as Util from "node:util"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it, layer } from "@effect/vitest"
 import {
   Array as Arr,
+  Cause,
+  Context,
   DateTime,
   Deferred,
   Duration,
   Effect,
   Exit,
   Fiber,
+  Layer,
   Logger,
   LogLevel,
   Option,
@@ -19,11 +24,17 @@ import {
   type Scope
 } from "effect"
 import { Redis } from "ioredis"
+import * as AuthStrategy from "../src/AuthStrategy.js"
 import * as BearerToken from "../src/BearerToken.js"
 import * as internal from "../src/internal/redisTokenStore.js"
+import * as OpenSolarApi from "../src/OpenSolarApi.js"
 import * as RedisTokenStore from "../src/RedisTokenStore.js"
 import * as TokenGrant from "../src/TokenGrant.js"
+import * as TokenRef from "../src/TokenRef.js"
 import * as TokenStore from "../src/TokenStore.js"
+import { Simulator } from "../src/testing/index.js"
+import { type Exposure, scan } from "./reliability/support/canaries.js"
+import { captureLogs, captureSpans } from "./reliability/support/capture.js"
 import * as RedisServer from "./support/redisServer.js"
 
 const key: TokenStore.StoreKey = { baseUrl: "https://api.opensolar.com", subject: "arnie@illbeback.com", orgId: 1 }
@@ -746,5 +757,105 @@ describe("RedisTokenStore passwords", () => {
         expect(said).not.toContain(encodeURIComponent(password))
       })
     )
+  )
+})
+
+describe("RedisTokenStore and secrets", () => {
+  const canary = {
+    redisPassword: "Canary-Redis-p@ss w:rd/%-61d3",
+    wrongRedisPassword: "Canary-Redis-Wrong-0b7e",
+    userPassword: "Canary-User-Password-9a4c"
+  }
+  const user = { username: "canary.fleet@example.test", password: canary.userPassword }
+
+  /** A failure as a logger, an exporter or a program printing it would render it. */
+  const rendered = (source: string, cause: Cause.Cause<unknown>): Exposure => ({
+    source,
+    text: [
+      Cause.pretty(cause, { renderErrorCause: true }),
+      String(Cause.squash(cause)),
+      Util.inspect(Cause.squash(cause), { depth: 12 })
+    ].join("\n")
+  })
+
+  it.live("no log line, span or error holds a Redis password or a token, through login, refresh and an outage", () =>
+    Effect.gen(function* () {
+      const sim = yield* Simulator
+      yield* sim.addUser({ ...user, orgIds: [1] })
+      const server = yield* RedisServer.makeWith({ password: canary.redisPassword })
+      const wrongUrl = `redis://:${encodeURIComponent(canary.wrongRedisPassword)}@127.0.0.1:${server.port}`
+      const keyPrefix = freshPrefix()
+      const storeKey = { baseUrl: sim.url, subject: user.username }
+      const logs = captureLogs()
+      const spans = captureSpans()
+      const exposures: Array<Exposure> = []
+      const tokensSeen: Array<string> = []
+
+      /** Runs one step, keeping the rendering of its failure and the token of the grant it returned, if any. */
+      const step = <A, E, R>(label: string, effect: Effect.Effect<A, E, R>) =>
+        Effect.tap(Effect.exit(effect), (exit) =>
+          Effect.sync(() => {
+            if (Exit.isFailure(exit)) {
+              exposures.push(rendered(label, exit.cause))
+            } else if (exit.value instanceof TokenGrant.TokenGrant) {
+              tokensSeen.push(BearerToken.value(exit.value.token))
+            }
+          })
+        )
+
+      yield* Effect.gen(function* () {
+        const dependencies = yield* Layer.build(
+          Layer.mergeAll(
+            AuthStrategy.layer(AuthStrategy.standard(user)).pipe(
+              Layer.provide(OpenSolarApi.layer({ baseUrl: sim.url })),
+              Layer.provide(NodeHttpClient.layerUndici)
+            ),
+            RedisTokenStore.layer({ url: Redacted.make(server.url), keyPrefix, commandTimeout: "500 millis" })
+          )
+        )
+        const store = Context.get(dependencies, TokenStore.TokenStore)
+        const tokens = yield* TokenRef.make({ storeKey }).pipe(Effect.provide(dependencies))
+
+        yield* step("login", tokens.refresh)
+        yield* step("refresh", tokens.refresh)
+        yield* step(
+          "wrong Redis password",
+          RedisTokenStore.make({ url: wrongUrl, keyPrefix }).pipe(Effect.flatMap((other) => other.load(storeKey)))
+        )
+
+        yield* server.stop
+        yield* step("get during the outage", tokens.get)
+        yield* step("refresh during the outage", tokens.refresh)
+        yield* step("load during the outage", store.load(storeKey))
+        yield* step("remove during the outage", store.remove(storeKey))
+
+        yield* server.start
+        yield* store.load(storeKey).pipe(Effect.retry(Schedule.spaced("20 millis")))
+        yield* step("refresh after the outage", tokens.refresh)
+      }).pipe(
+        Effect.provide(Layer.mergeAll(logs.layer, spans.layer, Logger.remove(Logger.defaultLogger))),
+        Effect.scoped
+      )
+
+      for (const entry of yield* sim.requestLog) {
+        tokensSeen.push(...Option.toArray(entry.token).map(Redacted.value))
+      }
+      const canaries = new Map([
+        ["Redis password", canary.redisPassword],
+        ["Redis password, percent-encoded", encodeURIComponent(canary.redisPassword)],
+        ["wrong Redis password", canary.wrongRedisPassword],
+        ["user password", canary.userPassword],
+        ...Arr.dedupe(tokensSeen).map((token, index) => [`token ${index}`, token] as const)
+      ])
+      exposures.push(
+        ...logs.entries.map((entry) => ({ source: `log ${entry.level}`, text: entry.text })),
+        ...spans.spans.map((span) => ({ source: `span ${span.name}`, text: span.text() }))
+      )
+
+      expect(Arr.dedupe(tokensSeen).length).toBeGreaterThanOrEqual(4)
+      expect(spans.spans.map((span) => span.name)).toContain("RedisTokenStore.exclusive")
+      expect(logs.entries.map((entry) => entry.text).join("\n")).toContain("WRONGPASS")
+      expect(scan(exposures, canaries)).toEqual([])
+    }).pipe(Effect.provide(Simulator.layer()), Effect.scoped)
   )
 })

@@ -10,7 +10,14 @@ import * as RedisTokenStore from "../../src/RedisTokenStore.js"
 import * as TokenGrant from "../../src/TokenGrant.js"
 import * as TokenRef from "../../src/TokenRef.js"
 import * as TokenStore from "../../src/TokenStore.js"
-import { accounts, Fault, type RequestLogEntry, Simulator, type SimulatorService } from "../../src/testing/index.js"
+import {
+  accounts,
+  Fault,
+  orgs,
+  type RequestLogEntry,
+  Simulator,
+  type SimulatorService
+} from "../../src/testing/index.js"
 import * as RedisServer from "../support/redisServer.js"
 import { spawnWorker, type Worker } from "./harness.js"
 
@@ -24,6 +31,27 @@ const storeKeyOf = (sim: SimulatorService): TokenStore.StoreKey => ({
   baseUrl: sim.url,
   subject: accounts.example.username
 })
+
+/**
+ * A grant past its deadline, issued 7 days less 50 seconds ago, whose token the API still accepts for a session
+ * refresh: every caller waits for one refresh.
+ */
+const pastDeadline = (sim: SimulatorService) =>
+  Effect.gen(function* () {
+    const issuedAt = DateTime.subtractDuration(
+      yield* DateTime.now,
+      Duration.subtract(TokenGrant.standardLifetime, "50 seconds")
+    )
+    return new TokenGrant.TokenGrant({
+      token: BearerToken.unsafeMake(Redacted.value(yield* sim.issueToken(accounts.example.username))),
+      issuedAt,
+      expiresAt: Option.some(DateTime.addDuration(issuedAt, TokenGrant.standardLifetime)),
+      user: new TokenGrant.GrantUser({ id: accounts.example.id, email: accounts.example.username }),
+      org: Option.none(),
+      orgs: [],
+      strategy: "session-refresh"
+    })
+  })
 
 /** A simulator, a Redis server, and worker processes that use both; started once for the tests below. */
 class Fleet extends Context.Tag("test/Fleet")<
@@ -52,19 +80,35 @@ const FleetLive = Layer.scoped(
 ).pipe(Layer.provide(Simulator.layer()))
 
 /** Every worker builds its layers afresh over a store under `keyPrefix`, with nothing in memory. */
-const startAll = (workers: ReadonlyArray<Worker>, keyPrefix: string, lockTtlMillis: number) =>
+const startAll = (
+  workers: ReadonlyArray<Worker>,
+  keyPrefix: string,
+  lockTtlMillis: number,
+  options: { readonly callers?: number; readonly holdAuthentication?: boolean } = {}
+) =>
   Effect.gen(function* () {
+    const callers = options.callers ?? callersPerProcess
     yield* Effect.forEach(workers, (worker) =>
-      worker.send({ command: "start", keyPrefix, lockTtlMillis, callers: callersPerProcess })
+      worker.send({
+        command: "start",
+        keyPrefix,
+        lockTtlMillis,
+        callers,
+        holdAuthentication: options.holdAuthentication
+      })
     )
     yield* Effect.forEach(workers, (worker) => worker.next("ready"), { concurrency: "unbounded" })
   })
 
-const goAll = (workers: ReadonlyArray<Worker>) =>
+const goAll = (workers: ReadonlyArray<Worker>, requestOrgId?: number) =>
   Effect.gen(function* () {
-    yield* Effect.forEach(workers, (worker) => worker.send({ command: "go" }))
+    yield* Effect.forEach(workers, (worker) => worker.send({ command: "go", requestOrgId }))
     return yield* Effect.forEach(workers, (worker) => worker.next("done"), { concurrency: "unbounded" })
   })
+
+const allSucceeded = (
+  results: ReadonlyArray<{ readonly succeeded: number; readonly failures: ReadonlyArray<string> }>
+) => results.map((result) => ({ succeeded: result.succeeded, failures: result.failures }))
 
 // Workers, Redis and the simulator all keep real time, so these tests run on the live clock; none measures time.
 layer(FleetLive, { excludeTestServices: true })("a fleet of processes sharing one account through Redis", (it) => {
@@ -86,22 +130,9 @@ layer(FleetLive, { excludeTestServices: true })("a fleet of processes sharing on
         expect(Arr.reduce(first, 0, (sum, result) => sum + result.succeeded)).toBe(processes * callersPerProcess)
         expect(Arr.dedupe(first.flatMap((result) => result.fingerprints))).toHaveLength(1)
 
-        // The stored grant is past its deadline: issued 7 days less 50 seconds ago, with a token the API still
-        // accepts for a session refresh. The processes start afresh, with nothing in memory.
+        // The stored grant is past its deadline. The processes start afresh, with nothing in memory.
         yield* sim.clearLog
-        const issuedAt = DateTime.subtractDuration(
-          yield* DateTime.now,
-          Duration.subtract(TokenGrant.standardLifetime, "50 seconds")
-        )
-        const old = new TokenGrant.TokenGrant({
-          token: BearerToken.unsafeMake(Redacted.value(yield* sim.issueToken(accounts.example.username))),
-          issuedAt,
-          expiresAt: Option.some(DateTime.addDuration(issuedAt, TokenGrant.standardLifetime)),
-          user: new TokenGrant.GrantUser({ id: accounts.example.id, email: accounts.example.username }),
-          org: Option.none(),
-          orgs: [],
-          strategy: "session-refresh"
-        })
+        const old = yield* pastDeadline(sim)
         const store = yield* RedisTokenStore.make({ url: redis.url, keyPrefix })
         yield* store.save(storeKeyOf(sim), old)
 
@@ -118,6 +149,40 @@ layer(FleetLive, { excludeTestServices: true })("a fleet of processes sharing on
       }).pipe(Effect.scoped),
     // Starting four Node processes is most of the time taken, and much slower on a busy machine.
     60_000
+  )
+
+  it.effect("when Redis stops while a refresh is in flight, every process keeps serving valid tokens", () =>
+    Effect.gen(function* () {
+      const { sim, redis, workers } = yield* Fleet
+      const keyPrefix = `fleet-${randomUUID()}:`
+      const callers = 25
+      yield* Effect.addFinalizer(() => Effect.orDie(redis.start))
+      yield* sim.reset
+      const store = yield* RedisTokenStore.make({ url: redis.url, keyPrefix })
+      yield* store.save(storeKeyOf(sim), yield* pastDeadline(sim))
+
+      // Every caller waits for the refresh. The process holding the lock announces it, then waits for `proceed`.
+      yield* startAll(workers, keyPrefix, 5_000, { callers, holdAuthentication: true })
+      yield* Effect.forEach(workers, (worker) => worker.send({ command: "go", requestOrgId: orgs.main.id }))
+      yield* Effect.raceAll(workers.map((worker) => worker.next("authenticating")))
+      yield* redis.stop
+      yield* Effect.forEach(workers, (worker) => worker.send({ command: "proceed" }))
+      const during = yield* Effect.forEach(workers, (worker) => worker.next("done"), { concurrency: "unbounded" })
+      const authenticationsDuring = authRequests(yield* sim.requestLog).length
+
+      // Redis is still down: the tokens in memory serve every caller.
+      const after = yield* goAll(workers, orgs.main.id)
+      const log = yield* sim.requestLog
+      const orgRequests = log.filter((entry) => entry.endpoint === "org")
+
+      const everyCallerServed = Arr.replicate({ succeeded: callers, failures: [] }, processes)
+      expect(allSucceeded(during)).toEqual(everyCallerServed)
+      expect(allSucceeded(after)).toEqual(everyCallerServed)
+      expect(orgRequests).toHaveLength(2 * processes * callers)
+      expect(orgRequests.filter((entry) => entry.status !== 200 || entry.tokenState !== "valid")).toEqual([])
+      expect(log.filter((entry) => entry.tokenState === "expired")).toEqual([])
+      expect(authRequests(log)).toHaveLength(authenticationsDuring)
+    }).pipe(Effect.scoped)
   )
 
   // Kills one of the workers, so it comes last.

@@ -5,7 +5,8 @@ import { Schema } from "effect"
 
 /**
  * To a worker: build the layers with a store under `keyPrefix` (`start`), then make `callers` concurrent calls
- * (`go`).
+ * (`go`), each also asking the API for org `requestOrgId` with its token when given. With `holdAuthentication`,
+ * every authentication of the round waits for `proceed` before it goes to the API.
  */
 export const Command = Schema.parseJson(
   Schema.Union(
@@ -13,9 +14,11 @@ export const Command = Schema.parseJson(
       command: Schema.Literal("start"),
       keyPrefix: Schema.String,
       lockTtlMillis: Schema.Int,
-      callers: Schema.Int
+      callers: Schema.Int,
+      holdAuthentication: Schema.optional(Schema.Boolean)
     }),
-    Schema.Struct({ command: Schema.Literal("go") })
+    Schema.Struct({ command: Schema.Literal("go"), requestOrgId: Schema.optional(Schema.Int) }),
+    Schema.Struct({ command: Schema.Literal("proceed") })
   )
 )
 

@@ -29,8 +29,9 @@ export interface Options {
    */
   readonly url?: string | Redacted.Redacted<string> | undefined
   /**
-   * Further `ioredis` options (TLS, Sentinel, timeouts, retry strategy). Host and port always come from `url`, as
-   * do the user, password and database when the URL names them. Options `ioredis` reads as numbers must be whole
+   * Further `ioredis` options (TLS, Sentinel, timeouts, retry strategy). Host and port come from `url` only, and
+   * `host`, `port` or `path` here is refused; the user, password and database come from the URL when it names
+   * them. Options `ioredis` reads as numbers must be whole
    * numbers; its timeouts go up to 2147483647 milliseconds (about 24.8 days), the longest timer Node keeps.
    * Commands are never queued while disconnected, and `ioredis`'s own `keyPrefix` and `commandTimeout` are
    * ignored: use this store's.

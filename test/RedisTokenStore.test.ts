@@ -656,7 +656,8 @@ describe("RedisTokenStore options", () => {
         [{ connectTimeout: 2 ** 31 }, "redis.connectTimeout", "got 2147483648"],
         [{ socketTimeout: -1 }, "redis.socketTimeout", "from 0 to 2147483647"],
         [{ keepAlive: 1.5 }, "redis.keepAlive", "whole number"],
-        [{ port: "6379" }, "redis.port", "from 1 to 65535"],
+        [{ port: 6380 }, "redis.port", "write url as redis://host:port"],
+        [{ host: "10.0.0.1" }, "redis.host", "is read from url"],
         [{ db: Number.NaN }, "redis.db", "whole number"],
         [{ maxRetriesPerRequest: "3" }, "redis.maxRetriesPerRequest", "whole number"],
         [{ password: 1234 }, "redis.password", "must be a text"],
@@ -670,7 +671,7 @@ describe("RedisTokenStore options", () => {
         expect(error.variables).toEqual([name])
         expect(error.message).toContain(text)
       }
-      expect(errors[7]?.message).not.toContain("1234")
+      expect(errors[8]?.message).not.toContain("1234")
     })
   )
 

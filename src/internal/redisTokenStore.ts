@@ -141,13 +141,15 @@ const wholeNumberOptions: ReadonlyArray<readonly [name: string, minimum: number,
   ["maxLoadingRetryTime", 0, maximumTimerMillis, " of milliseconds"],
   ["blockingTimeout", 0, maximumTimerMillis, " of milliseconds"],
   ["blockingTimeoutGrace", 0, maximumTimerMillis, " of milliseconds"],
-  ["port", 1, 65_535, ""],
   ["db", 0, maximumTimerMillis, ""],
   ["maxRetriesPerRequest", 0, maximumTimerMillis, ""],
   ["sentinelMaxConnections", 1, maximumTimerMillis, ""]
 ]
 
-const textOptions = ["host", "path", ...credentialOptions]
+/** Options `ioredis` would let the store's URL override, so that setting them would silently do nothing. */
+const urlOptions = ["host", "port", "path"]
+
+const textOptions = credentialOptions
 
 const functionOptions = ["retryStrategy", "sentinelRetryStrategy", "sentinelReconnectStrategy", "reconnectOnError"]
 
@@ -163,6 +165,14 @@ const describeValue = (value: unknown): string =>
 export const checkRedisOptions = (
   redis: Readonly<Record<string, unknown>>
 ): { readonly option: string; readonly problem: string } | undefined => {
+  for (const name of urlOptions) {
+    if (redis[name] !== undefined) {
+      return {
+        option: name,
+        problem: "is read from url, which always sets it: leave it out and write url as redis://host:port instead"
+      }
+    }
+  }
   for (const [name, minimum, maximum, unit] of wholeNumberOptions) {
     const value = redis[name]
     const allowed = value === undefined || (name === "maxRetriesPerRequest" && value === null)

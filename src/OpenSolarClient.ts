@@ -59,8 +59,11 @@ export type StatusError = internal.StatusError
  *
  * - relative URLs resolve against the base URL; absolute URLs are accepted only on the OpenSolar origin;
  * - each request carries the token `TokenRef.get` gives at that moment; a 401 invalidates exactly that token and
- *   the request is sent once more with a fresh one; a second 401 fails with `TokenRejected`. A request whose body
- *   is a stream cannot be sent twice: after a 401 its token is invalidated and it fails with `TokenRejected`;
+ *   the request is sent once more with a fresh one; a second 401 fails with `TokenRejected`. The request is sent
+ *   again only when the 401 answered the request itself: on its first hop, or after redirects that kept its method
+ *   and body (as 307 and 308 do). A 401 on a hop reached otherwise (the `GET` after a `303` to a `POST`, which the
+ *   server has acted on), or to a request whose body is a stream, invalidates the token and fails with
+ *   `TokenRejected` naming that hop, without sending anything again;
  * - redirects are followed by the client itself (at most `maxRedirects` hops): once a hop leaves the OpenSolar
  *   origin, it and every later hop go without the `Authorization`, `Cookie` and `Proxy-Authorization` headers, and a
  *   401 from such a hop is returned as it is rather than taken for a rejected token. Fetch-based clients are asked
@@ -150,7 +153,8 @@ export const defaultTimeout: Duration.Duration = Duration.seconds(30)
 export const tokenRecoveries: Metric.Metric.Counter<number> = internal.tokenRecoveries
 
 /**
- * Counts the requests whose fresh token was refused again, ending in `TokenRejected`.
+ * Counts the requests that ended in `TokenRejected`: their fresh token was refused again, or sending them again
+ * after the 401 was not safe.
  *
  * @since 0.1.0
  * @category metrics

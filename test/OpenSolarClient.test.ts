@@ -503,6 +503,46 @@ describe("OpenSolarClient", () => {
       )
     )
 
+    it.scoped("sends a request again after a 401 only when the 401 answered the request itself", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          let finalAnswers = 0
+          const home = yield* recordingServer((request, response) => {
+            switch (request.path) {
+              case "/submit":
+                return redirect(response, 303, "/submitted")
+              case "/submitted":
+                return answerJson(response, 401, { detail: "Invalid token." })
+              case "/moved":
+                return redirect(response, 307, "/moved-here")
+              default:
+                finalAnswers += 1
+                return answerJson(response, finalAnswers === 1 ? 401 : 200, { method: request.method })
+            }
+          })
+          const client = yield* makeClient({ baseUrl: home.url })
+          const tokenRef = yield* TokenRef.TokenRef
+          const first = yield* tokenRef.get
+
+          const submitted = yield* Effect.flip(client.post("/submit", { body: HttpBody.text("order") }))
+          const second = yield* tokenRef.get
+          const moved = yield* client.put("/moved", { body: HttpBody.text("moved") })
+
+          expect(submitted).toMatchObject({ _tag: "TokenRejected", method: "GET", url: `${home.url}/submitted` })
+          expect(BearerToken.equals(second, first)).toBe(false)
+          expect(yield* moved.json).toEqual({ method: "PUT" })
+          expect(home.received.map((request) => `${request.method} ${request.path} ${request.body}`)).toEqual([
+            "POST /submit order",
+            "GET /submitted ",
+            "PUT /moved moved",
+            "PUT /moved-here moved",
+            "PUT /moved moved",
+            "PUT /moved-here moved"
+          ])
+        })
+      )
+    )
+
     it.scoped("does not treat a 401 from another origin as a rejected token", () =>
       provideWorld(
         Effect.gen(function* () {

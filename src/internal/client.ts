@@ -92,12 +92,13 @@ export const tokenRecoveries = Metric.counter("opensolar_client_token_recoveries
 })
 
 /**
- * Counts the requests that ended in `TokenRejected` because the fresh token was refused too.
+ * Counts the requests that ended in `TokenRejected`: refused again with a fresh token, or refused where sending them
+ * again was not safe.
  *
  * @internal
  */
 export const tokenRejections = Metric.counter("opensolar_client_token_rejections", {
-  description: "Requests whose token was refused again after one re-authentication",
+  description: "Requests that ended in TokenRejected: refused again with a fresh token, or not safe to send again",
   incremental: true
 })
 
@@ -297,13 +298,17 @@ export class SentResponse implements HttpClientResponse.HttpClientResponse {
 }
 
 /**
- * A response and whether the request that produced it carried the bearer token.
+ * A response, the hop that produced it, whether that hop carried the bearer token, and whether it was the request
+ * itself: its method and body unchanged by the redirects followed to reach it.
  *
  * @internal
  */
 export interface Exchange {
   readonly response: HttpClientResponse.HttpClientResponse
+  readonly method: HttpClientRequest.HttpClientRequest["method"]
+  readonly url: URL
   readonly carriedToken: boolean
+  readonly sameRequest: boolean
   readonly redirects: number
 }
 
@@ -383,12 +388,16 @@ export const send = (
     request: HttpClientRequest.HttpClientRequest,
     hopUrl: URL,
     carriedToken: boolean,
+    sameRequest: boolean,
     redirects: number
   ): Effect.Effect<Exchange, AuthError.TransportError | AuthError.RequestTimeout | HttpClientError.RequestError> =>
     Effect.flatMap(exchange(request, hopUrl), (response) => {
       const done = Effect.succeed<Exchange>({
         response: new SentResponse(response, request),
+        method: request.method,
+        url: hopUrl,
         carriedToken,
+        sameRequest,
         redirects
       })
       if (!redirectStatuses.has(response.status) || redirects >= config.maxRedirects) {
@@ -408,6 +417,7 @@ export const send = (
         return done
       }
       const stillCarries = carriedToken && next.origin === config.origin
+      const stillSame = sameRequest && (!becomesGet || (request.method === "GET" && request.body._tag === "Empty"))
       const nextHeaders = stillCarries ? request.headers : withoutCredentials(request.headers)
       const nextRequest = rebuild(
         request,
@@ -424,11 +434,11 @@ export const send = (
           : Effect.void
       return drain(response).pipe(
         Effect.zipRight(dropped),
-        Effect.zipRight(loop(nextRequest, next, stillCarries, redirects + 1))
+        Effect.zipRight(loop(nextRequest, next, stillCarries, stillSame, redirects + 1))
       )
     })
 
-  return loop(first, url, true, 0)
+  return loop(first, url, true, true, 0)
 }
 
 // Fetch follows redirects on its own unless told otherwise, keeping headers it should not; the other platform
@@ -523,10 +533,10 @@ interface Progress {
   token: BearerToken.BearerToken | undefined
 }
 
-const rejected = (request: HttpClientRequest.HttpClientRequest, url: URL, token: BearerToken.BearerToken) =>
+const rejected = (exchange: Exchange, token: BearerToken.BearerToken) =>
   new AuthError.TokenRejected({
-    method: request.method,
-    url: displayUrl(url),
+    method: exchange.method,
+    url: displayUrl(exchange.url),
     fingerprint: fingerprintOf(token)
   })
 
@@ -550,15 +560,17 @@ const attemptOnce = (
     yield* drain(first.response)
     if (progress.reauthenticated) {
       yield* Metric.increment(tokenRejections)
-      return yield* Effect.fail(rejected(request, url, token))
+      return yield* Effect.fail(rejected(first, token))
     }
 
     // A logical request invalidates at most one token, so it causes at most one re-authentication.
     progress.reauthenticated = true
     yield* config.tokenRef.invalidate(token)
-    if (!isReplayable(request)) {
+    // Sending the request again is safe only when the 401 refused the request itself. A 401 on a hop reached by a
+    // redirect that changed the method (a 303 after a POST, say) comes after the server acted on the request.
+    if (!first.sameRequest || !isReplayable(request)) {
       yield* Metric.increment(tokenRejections)
-      return yield* Effect.fail(rejected(request, url, token))
+      return yield* Effect.fail(rejected(first, token))
     }
 
     const fresh = yield* config.tokenRef.get
@@ -567,7 +579,7 @@ const attemptOnce = (
     if (second.response.status === 401 && second.carriedToken) {
       yield* drain(second.response)
       yield* Metric.increment(tokenRejections)
-      return yield* Effect.fail(rejected(request, url, fresh))
+      return yield* Effect.fail(rejected(second, fresh))
     }
 
     yield* Metric.increment(tokenRecoveries)

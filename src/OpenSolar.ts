@@ -1,6 +1,8 @@
 /**
  * Everything wired together in one layer: the wire client, the strategy, the always-fresh token and the
- * authenticated `HttpClient`, over whichever platform `HttpClient` the program runs on.
+ * authenticated `HttpClient`, over whichever platform `HttpClient` the program runs on. Give the plain platform
+ * client (`NodeHttpClient.layerUndici`, `FetchHttpClient.layer`), never one wrapped with `HttpClient.followRedirects`:
+ * a client that follows redirects itself carries the bearer token to wherever a redirect points.
  *
  * @since 0.1.0
  */
@@ -162,8 +164,9 @@ const chooseStrategy = (
 
 /**
  * The whole stack from options: `OpenSolarClient`, `TokenRef` and `OpenSolarApi`, over the platform `HttpClient`
- * you provide. It logs in on the first request, refreshes the session before the token expires, and keeps grants
- * in the `store` (in memory unless given), so that with a file or Redis a restarted program does not log in again.
+ * you provide, which must not follow redirects itself (no `HttpClient.followRedirects`). It logs in on the first
+ * request, refreshes the session before the token expires, and keeps grants in the `store` (in memory unless given),
+ * so that with a file or Redis a restarted program does not log in again.
  * Fails with a `ConfigurationError` naming the option to fix when the options cannot work.
  *
  * @since 0.1.0
@@ -211,7 +214,8 @@ export const layer = <StoreError = never, StoreRequirements = never>(
  * The whole stack from the environment (any `ConfigProvider`), keeping grants in the `store`: `OPENSOLAR_BASE_URL`,
  * `OPENSOLAR_USERNAME`, `OPENSOLAR_PASSWORD`, `OPENSOLAR_MFA_CODE` or `OPENSOLAR_TOTP_SECRET`, or `OPENSOLAR_TOKEN`
  * for a machine user, `OPENSOLAR_ORG_ID` and `OPENSOLAR_TOKEN_LIFETIME`. Fails with one `ConfigurationError` naming
- * every variable to set or remove when the configuration cannot work.
+ * every variable to set or remove when the configuration cannot work. The platform `HttpClient` you provide must not
+ * follow redirects itself.
  *
  * @since 0.1.0
  * @category layers
@@ -253,7 +257,7 @@ export const layerConfigWith = <StoreError = never, StoreRequirements = never>(
  * {@link layerConfigWith} without a store. `OPENSOLAR_BASE_URL`, `OPENSOLAR_USERNAME`, `OPENSOLAR_PASSWORD`,
  * `OPENSOLAR_MFA_CODE` or `OPENSOLAR_TOTP_SECRET`, or `OPENSOLAR_TOKEN` for a machine user, `OPENSOLAR_ORG_ID` and
  * `OPENSOLAR_TOKEN_LIFETIME`. Fails with one `ConfigurationError` naming every variable to set or remove when the
- * configuration cannot work.
+ * configuration cannot work. The platform `HttpClient` you provide must not follow redirects itself.
  *
  * @since 0.1.0
  * @category layers

@@ -17,8 +17,10 @@ import * as RetryPolicy from "./RetryPolicy.js"
 import * as TokenRef from "./TokenRef.js"
 
 /**
- * A request refused before it was sent because its URL leaves the OpenSolar origin (or cannot be read, or
- * carries a user name): the bearer token is never sent anywhere else. Use a plain `HttpClient` for other hosts.
+ * A request refused because the bearer token would go where it must not: before sending, because its URL leaves the
+ * OpenSolar origin (or cannot be read, or carries a user name), or after, with `answeredFrom`, because the platform
+ * `HttpClient` followed a redirect on its own. Use a plain `HttpClient` for other hosts, and give the client a
+ * platform `HttpClient` that does not follow redirects.
  *
  * @since 0.1.0
  * @category errors
@@ -26,7 +28,7 @@ import * as TokenRef from "./TokenRef.js"
 export const UnsafeRequest = internal.UnsafeRequest
 
 /**
- * The error of a request refused because its URL leaves the OpenSolar origin.
+ * A request refused because the bearer token would go where it must not; see {@link UnsafeRequest}.
  *
  * @since 0.1.0
  * @category errors
@@ -68,7 +70,10 @@ export type StatusError = internal.StatusError
  *   origin, it and every later hop go without the `Authorization`, `Cookie` and `Proxy-Authorization` headers, and a
  *   401 from such a hop is returned as it is rather than taken for a rejected token. Fetch-based clients are asked
  *   not to follow redirects on their own (`redirect: "manual"`); in browsers, where fetch hides redirect responses,
- *   they come back with status 0;
+ *   they come back with status 0. The platform `HttpClient` given to the client must not follow redirects itself:
+ *   one wrapped with `HttpClient.followRedirects` carries the `Authorization` header to wherever a redirect points,
+ *   before this client sees the redirect. The client cannot prevent that; when an answer comes from another URL
+ *   than the one it sent, it fails with `UnsafeRequest` (`answeredFrom` set) so that the mistake shows;
  * - connection failures and timeouts of idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS) are retried by the
  *   retry policy; POST and PATCH are sent once (plus the one resend after a 401, which the server refused before
  *   acting on).
@@ -174,7 +179,8 @@ export const checkStatus: (
 ) => Effect.Effect<HttpClientResponse.HttpClientResponse, StatusError> = internal.checkStatus
 
 /**
- * Makes the client over the platform `HttpClient` and the `TokenRef` in context.
+ * Makes the client over the platform `HttpClient` and the `TokenRef` in context. The platform client must not follow
+ * redirects itself (no `HttpClient.followRedirects`): the client follows them, dropping the token off the origin.
  *
  * @since 0.1.0
  * @category constructors
@@ -259,8 +265,8 @@ export const forOrg = (orgId: number): Effect.Effect<Service, never, OpenSolarCl
   Effect.map(OpenSolarClient, (client) => client.forOrg(orgId))
 
 /**
- * The client as a layer, over the platform `HttpClient` and a `TokenRef`. Most programs use `OpenSolar.layer`,
- * which provides the `TokenRef` too.
+ * The client as a layer, over the platform `HttpClient` (one that does not follow redirects itself) and a
+ * `TokenRef`. Most programs use `OpenSolar.layer`, which provides the `TokenRef` too.
  *
  * @since 0.1.0
  * @category layers

@@ -1,7 +1,7 @@
 import * as http from "node:http"
 import * as net from "node:net"
 import { inspect } from "node:util"
-import { HttpBody, type HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { HttpBody, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import {
@@ -539,6 +539,38 @@ describe("OpenSolarClient", () => {
             "PUT /moved moved",
             "PUT /moved-here moved"
           ])
+        })
+      )
+    )
+
+    it.scoped("fails with UnsafeRequest when the platform client follows a redirect on its own", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const elsewhere = yield* recordingServer((_, response) => answerJson(response, 200, {}))
+          const home = yield* recordingServer((request, response) =>
+            request.path === "/away"
+              ? redirect(response, 302, `${elsewhere.url}/landing?code=1`)
+              : answerJson(response, 200, {})
+          )
+          const client = yield* makeClient({ baseUrl: home.url }).pipe(
+            Effect.updateService(HttpClient.HttpClient, (platform) => HttpClient.followRedirects(platform))
+          )
+          const token = BearerToken.value(yield* Effect.flatMap(TokenRef.TokenRef, (tokenRef) => tokenRef.get))
+
+          const error = yield* Effect.flip(client.get("/away"))
+          const direct = yield* client.get("/here?page=2")
+
+          expect(error).toMatchObject({
+            _tag: "UnsafeRequest",
+            method: "GET",
+            url: `${home.url}/away`,
+            answeredFrom: `${elsewhere.url}/landing`
+          })
+          expect(error.message).toContain("HttpClient.followRedirects")
+          expect(error.message).not.toContain("code=1")
+          // The platform client took the token along before the OpenSolar client could see the redirect.
+          expect(elsewhere.received.map((request) => request.authorization)).toEqual([`Bearer ${token}`])
+          expect(direct.status).toBe(200)
         })
       )
     )

@@ -22,7 +22,8 @@ import type * as TokenRef from "../TokenRef.js"
 import * as wire from "./wire.js"
 
 /**
- * A request refused before it was sent, because the bearer token would have gone somewhere it must not.
+ * A request refused because the bearer token would go somewhere it must not: refused before it was sent, or, when
+ * `answeredFrom` is set, answered from another URL because the platform client followed a redirect on its own.
  *
  * @internal
  */
@@ -32,7 +33,8 @@ export class UnsafeRequest extends Schema.TaggedError<UnsafeRequest>("effect-ope
     method: Schema.String,
     url: Schema.String,
     allowedOrigin: Schema.String,
-    reason: Schema.String
+    reason: Schema.String,
+    answeredFrom: Schema.optional(Schema.String)
   }
 ) {
   get transient(): boolean {
@@ -40,6 +42,13 @@ export class UnsafeRequest extends Schema.TaggedError<UnsafeRequest>("effect-ope
   }
 
   override get message(): string {
+    if (this.answeredFrom !== undefined) {
+      return (
+        `${this.method} ${this.url} was answered from ${this.answeredFrom}: ${this.reason}. The OpenSolar client ` +
+        `follows redirects itself so that its bearer token goes only to ${this.allowedOrigin}; give it an ` +
+        "HttpClient that does not follow them (not one wrapped with HttpClient.followRedirects)."
+      )
+    }
     return (
       `${this.method} ${this.url} was refused before sending: ${this.reason}. The OpenSolar client sends its ` +
       `bearer token only to ${this.allowedOrigin}; use a plain HttpClient for other hosts.`
@@ -348,6 +357,46 @@ const fromRequestError = (
 }
 
 /**
+ * What sending one request can fail with.
+ *
+ * @internal
+ */
+export type SendError =
+  | AuthError.TransportError
+  | AuthError.RequestTimeout
+  | HttpClientError.RequestError
+  | UnsafeRequest
+
+const withoutFragment = (url: URL): string => url.href.split("#", 1)[0]!
+
+// A platform client that follows redirects itself answers with the request of its last hop, sent with the token.
+const answeredElsewhere = (
+  sent: HttpClientRequest.HttpClientRequest,
+  sentUrl: URL,
+  answered: HttpClientRequest.HttpClientRequest
+): boolean =>
+  answered !== sent &&
+  (answered.url !== sent.url || answered.urlParams !== sent.urlParams) &&
+  Option.match(HttpClientRequest.toUrl(answered), {
+    onNone: () => true,
+    onSome: (url) => withoutFragment(url) !== withoutFragment(sentUrl)
+  })
+
+const followedOnItsOwn = (
+  config: Config,
+  sent: HttpClientRequest.HttpClientRequest,
+  sentUrl: URL,
+  answered: HttpClientRequest.HttpClientRequest
+): UnsafeRequest =>
+  new UnsafeRequest({
+    method: sent.method,
+    url: displayUrl(sentUrl),
+    allowedOrigin: config.origin,
+    reason: "the platform HttpClient followed a redirect on its own, sending the bearer token along",
+    answeredFrom: displayUrl(answered.url)
+  })
+
+/**
  * Sends one request with the token, following redirects itself: at most `maxRedirects` hops, and once a hop
  * leaves the OpenSolar origin the credentials are dropped for it and every hop after it.
  *
@@ -358,14 +407,17 @@ export const send = (
   original: HttpClientRequest.HttpClientRequest,
   url: URL,
   token: BearerToken.BearerToken
-): Effect.Effect<Exchange, AuthError.TransportError | AuthError.RequestTimeout | HttpClientError.RequestError> => {
+): Effect.Effect<Exchange, SendError> => {
   const headers = original.headers.accept === undefined ? { accept: "application/json" } : {}
   const first = HttpClientRequest.setHeaders(original, {
     ...headers,
     authorization: `Bearer ${BearerToken.value(token)}`
   })
 
-  const exchange = (request: HttpClientRequest.HttpClientRequest, hopUrl: URL) =>
+  const exchange = (
+    request: HttpClientRequest.HttpClientRequest,
+    hopUrl: URL
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, SendError> =>
     withManualRedirects(config.http.execute(request)).pipe(
       (sending) =>
         Duration.isFinite(config.timeout)
@@ -381,6 +433,11 @@ export const send = (
           : sending,
       Effect.catchTag("RequestError", "ResponseError", (error) =>
         Effect.fail(fromRequestError(original, hopUrl, error))
+      ),
+      Effect.flatMap((response) =>
+        answeredElsewhere(request, hopUrl, response.request)
+          ? Effect.zipRight(drain(response), Effect.fail(followedOnItsOwn(config, request, hopUrl, response.request)))
+          : Effect.succeed(response)
       )
     )
 
@@ -390,7 +447,7 @@ export const send = (
     carriedToken: boolean,
     sameRequest: boolean,
     redirects: number
-  ): Effect.Effect<Exchange, AuthError.TransportError | AuthError.RequestTimeout | HttpClientError.RequestError> =>
+  ): Effect.Effect<Exchange, SendError> =>
     Effect.flatMap(exchange(request, hopUrl), (response) => {
       const done = Effect.succeed<Exchange>({
         response: new SentResponse(response, request),

@@ -860,6 +860,30 @@ describe("OpenSolarClient", () => {
         })
       )
     )
+    it.effect("keeps the request as sent out of a response's own properties", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const client = yield* makeClient()
+          const response = yield* client.get("/api/orgs/1/")
+          const error = yield* Effect.flip(client.filterStatusOk.get("/api/orgs/1/nothing/"))
+
+          const token = BearerToken.value(yield* currentToken)
+          const deeply = { depth: Infinity, showHidden: true, getters: false, customInspect: false }
+          expect(error._tag).toBe("ResponseError")
+          for (const shown of [
+            JSON.stringify({ ...response }),
+            inspect({ ...response }, deeply),
+            inspect(response, deeply),
+            inspect(structuredClone(response), deeply),
+            inspect(error, deeply),
+            JSON.stringify(Object.getOwnPropertyNames(response).map((name) => Reflect.get(response, name)))
+          ]) {
+            expect(shown).not.toContain(token)
+          }
+        })
+      )
+    )
+
     describe("spans of failed connections", () => {
       const passwordCanary = "canary-password-7e3a9d51c0"
       const tokenCanary = "canarytoken4f9b2e7d1a6c08e3b5f2a9d4c7e1b06f"

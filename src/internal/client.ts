@@ -211,7 +211,9 @@ const redirectStatuses: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
 /**
  * A response as the client hands it out: `request` is the request that was sent, without its credentials, so
  * that printing or serialising a response (or an error holding one) never shows the token, inside a logger or
- * not. Everything else is the platform's response.
+ * not. Everything else is the platform's response. The platform's response and the request as sent, both holding
+ * the token, are private fields: spreading, cloning or inspecting the response without its custom inspection
+ * does not reach them.
  *
  * @internal
  */
@@ -219,58 +221,60 @@ export class SentResponse implements HttpClientResponse.HttpClientResponse {
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
 
-  private stripped: HttpClientRequest.HttpClientRequest | undefined
+  readonly #original: HttpClientResponse.HttpClientResponse
+  readonly #sent: HttpClientRequest.HttpClientRequest
+  #stripped: HttpClientRequest.HttpClientRequest | undefined
 
-  constructor(
-    readonly original: HttpClientResponse.HttpClientResponse,
-    private readonly sent: HttpClientRequest.HttpClientRequest
-  ) {}
+  constructor(original: HttpClientResponse.HttpClientResponse, sent: HttpClientRequest.HttpClientRequest) {
+    this.#original = original
+    this.#sent = sent
+  }
 
   get request(): HttpClientRequest.HttpClientRequest {
-    if (this.stripped === undefined) {
-      this.stripped = stripCredentials(this.sent)
+    if (this.#stripped === undefined) {
+      this.#stripped = stripCredentials(this.#sent)
     }
-    return this.stripped
+    return this.#stripped
   }
 
   get status(): number {
-    return this.original.status
+    return this.#original.status
   }
 
   get headers(): Headers.Headers {
-    return this.original.headers
+    return this.#original.headers
   }
 
   get cookies(): Cookies.Cookies {
-    return this.original.cookies
+    return this.#original.cookies
   }
 
   get remoteAddress(): Option.Option<string> {
-    return this.original.remoteAddress
+    return this.#original.remoteAddress
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return this.reading(this.original.formData)
+    return this.#reading(this.#original.formData)
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return this.reading(this.original.text)
+    return this.#reading(this.#original.text)
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
-    return this.reading(this.original.json)
+    return this.#reading(this.#original.json)
   }
 
   get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
-    return this.reading(this.original.urlParamsBody)
+    return this.#reading(this.#original.urlParamsBody)
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.reading(this.original.arrayBuffer)
+    return this.#reading(this.#original.arrayBuffer)
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    return Stream.mapError(this.original.stream, (error) => this.rebased(error))
+    return Stream.mapError(this.#original.stream, (error) => this.#rebased(error))
   }
 
   toJSON(): unknown {
@@ -289,13 +293,13 @@ export class SentResponse implements HttpClientResponse.HttpClientResponse {
     return this.toJSON()
   }
 
-  private reading<A>(
+  #reading<A>(
     read: Effect.Effect<A, HttpClientError.ResponseError>
   ): Effect.Effect<A, HttpClientError.ResponseError> {
-    return Effect.mapError(read, (error) => this.rebased(error))
+    return Effect.mapError(read, (error) => this.#rebased(error))
   }
 
-  private rebased(error: HttpClientError.ResponseError): HttpClientError.ResponseError {
+  #rebased(error: HttpClientError.ResponseError): HttpClientError.ResponseError {
     return new HttpClientError.ResponseError({
       request: this.request,
       response: this,

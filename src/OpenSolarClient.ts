@@ -74,12 +74,14 @@ export type StatusError = internal.StatusError
  *   one wrapped with `HttpClient.followRedirects` carries the `Authorization` header to wherever a redirect points,
  *   before this client sees the redirect. The client cannot prevent that; when an answer comes from another URL
  *   than the one it sent, it fails with `UnsafeRequest` (`answeredFrom` set) so that the mistake shows;
- * - connection failures and timeouts of idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS) are retried by the
- *   retry policy; POST and PATCH are sent once (plus the one resend after a 401, which the server refused before
- *   acting on).
+ * - idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS) whose body can be read again (not a stream) are retried
+ *   by the retry policy after connection failures, timeouts and answers 429, 500, 502, 503 and 504, waiting at least
+ *   as long as `Retry-After` asks. When the policy gives up (too many tries, or a `Retry-After` longer than it waits),
+ *   the last answer is returned, or the last error. POST and PATCH are sent once (plus the one resend after a 401,
+ *   which the server refused before acting on).
  *
- * `filterStatusOk` is the same client failing on non-success statuses (see {@link StatusError}); there,
- * throttling and server errors of idempotent requests are retried too, honouring `Retry-After`.
+ * `filterStatusOk` is the same client, retrying the same way, failing on non-success statuses of the last answer
+ * (see {@link StatusError}).
  *
  * Each logical request is one span, `OpenSolarClient <METHOD>`, with the method, the URL without its query, the
  * status, the token's fingerprint, the number of attempts and whether it re-authenticated; a failed request's span
@@ -94,7 +96,7 @@ export type StatusError = internal.StatusError
 export interface Service extends HttpClient.HttpClient.With<ClientError> {
   /** The API's base URL. */
   readonly baseUrl: BaseUrl.BaseUrl
-  /** The same client failing on statuses outside 2xx, and retrying the transient ones of idempotent requests. */
+  /** The same client failing on statuses outside 2xx; a failure it did not retry away, or retried in vain. */
   readonly filterStatusOk: HttpClient.HttpClient.With<ClientError | StatusError>
   /**
    * The same client with relative URLs resolved under `/api/orgs/{orgId}/`: `get("projects/")` asks for
@@ -129,7 +131,10 @@ export interface Options {
    * cost per request (a race of fibers); on a remote API it is negligible. @default 30 seconds
    */
   readonly timeout?: Duration.DurationInput | undefined
-  /** When idempotent requests are retried after transient failures. @default RetryPolicy.default */
+  /**
+   * When idempotent requests are retried after transient failures and answers (429, 500, 502, 503, 504); it sees
+   * those answers as `RateLimited` or `ServerError`. @default RetryPolicy.default
+   */
   readonly retryPolicy?: RetryPolicy.RetryPolicy | undefined
 }
 
@@ -168,8 +173,8 @@ export const tokenRejections: Metric.Metric.Counter<number> = internal.tokenReje
 
 /**
  * Turns a response with a non-success status into its {@link StatusError}, for responses of the lenient client:
- * `client.get(url).pipe(Effect.flatMap(OpenSolarClient.checkStatus))`. Unlike {@link Service.filterStatusOk}, it
- * judges one response and retries nothing.
+ * `client.get(url).pipe(Effect.flatMap(OpenSolarClient.checkStatus))`, the same as {@link Service.filterStatusOk}
+ * gives. It judges the one response given and retries nothing: the client has already retried transient answers.
  *
  * @since 0.1.0
  * @category combinators

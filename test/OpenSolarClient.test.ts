@@ -37,6 +37,9 @@ import { accounts, type Endpoint, Fault, Simulator } from "../src/testing/index.
 // A retry policy without waits, so that retries need no clock; the Retry-After test uses the default policy.
 const instantRetries = RetryPolicy.make({ base: 0, jitter: 0 })
 
+// At most two attempts, without waiting between them.
+const twoAttempts = Schedule.as(Schedule.recurs(1), Duration.zero)
+
 // The real token stack against the simulator: password logins, grants in memory.
 const tokenRefLayer = (apiOptions: OpenSolarApi.Options) =>
   Layer.unwrapEffect(
@@ -621,17 +624,108 @@ describe("OpenSolarClient", () => {
   })
 
   describe("statuses and retries", () => {
-    it.effect("returns every status but 401 as a response, and retries none of them", () =>
+    it.effect("returns every status but 401, and the last answer when retrying a transient one runs out", () =>
       provideWorld(
         Effect.gen(function* () {
           const sim = yield* Simulator
-          const client = yield* makeClient()
-          yield* sim.injectFault({ endpoint: "org", fault: Fault.Status({ status: 503 }) })
+          const client = yield* makeClient({ retryPolicy: twoAttempts })
+          yield* sim.injectFault({ endpoint: "org", times: 3, fault: Fault.Status({ status: 503 }) })
+          yield* sim.injectFault({ endpoint: "projects", fault: Fault.Status({ status: 503 }) })
+          yield* sim.injectFault({ endpoint: "projects", fault: Fault.Status({ status: 400 }) })
 
-          const response = yield* client.get("/api/orgs/1/")
+          const unavailable = yield* client.get("/api/orgs/1/")
+          const posted = yield* client.post("/api/orgs/1/projects/")
+          const invalid = yield* client.get("/api/orgs/1/projects/")
 
-          expect(response.status).toBe(503)
-          expect(yield* logOf("org")).toHaveLength(1)
+          expect([unavailable.status, posted.status, invalid.status]).toEqual([503, 503, 400])
+          expect((yield* logOf("org")).map((entry) => entry.status)).toEqual([503, 503])
+          expect((yield* logOf("projects")).map((entry) => `${entry.method} ${entry.status}`)).toEqual([
+            "POST 503",
+            "GET 400"
+          ])
+        })
+      )
+    )
+
+    it.scoped("retries HEAD, PUT and DELETE after 429, 502, 503 and 504, sending the same body each time", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const answers = [503, 502, 429, 504, 204]
+          const answered = new Map<string, number>()
+          const home = yield* recordingServer((request, response) => {
+            const count = answered.get(request.method) ?? 0
+            answered.set(request.method, count + 1)
+            response.writeHead(answers[count] ?? 204)
+            response.end()
+          })
+          const client = yield* makeClient({ baseUrl: home.url })
+
+          const responses = yield* Effect.all([
+            client.head("/resource"),
+            client.put("/resource", { body: HttpBody.text("replacement") }),
+            client.del("/resource")
+          ])
+
+          expect(responses.map((response) => response.status)).toEqual([204, 204, 204])
+          expect(home.received.map((request) => `${request.method} ${request.body}`)).toEqual([
+            ...Array(5).fill("HEAD "),
+            ...Array(5).fill("PUT replacement"),
+            ...Array(5).fill("DELETE ")
+          ])
+        })
+      )
+    )
+
+    it.scoped("never sends a request whose body is a stream twice", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const home = yield* recordingServer((request, response) =>
+            request.path === "/reset" ? response.socket?.destroy() : answerJson(response, 503, {})
+          )
+          const client = yield* makeClient({ baseUrl: home.url })
+          const streamed = (url: string) =>
+            HttpClientRequest.put(url).pipe(
+              HttpClientRequest.bodyStream(Stream.make(new TextEncoder().encode("chunk")), {
+                contentType: "text/plain"
+              })
+            )
+
+          const unavailable = yield* client.execute(streamed("/unavailable"))
+          const reset = yield* Effect.flip(client.execute(streamed("/reset")))
+
+          expect(unavailable.status).toBe(503)
+          expect(reset._tag).toBe("TransportError")
+          expect(home.received.map((request) => `${request.method} ${request.path} ${request.body}`)).toEqual([
+            "PUT /unavailable chunk",
+            "PUT /reset chunk"
+          ])
+        })
+      )
+    )
+
+    it.effect("the lenient client honours Retry-After, and gives a 429 back when it asks for too long a wait", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          const sim = yield* Simulator
+          const client = yield* OpenSolarClient.make({
+            baseUrl: sim.url,
+            timeout: "1 hour",
+            retryPolicy: RetryPolicy.make({ maxRetryAfter: "1 minute" })
+          })
+          yield* client.get("/api/orgs/1/")
+          yield* sim.clearLog
+          yield* sim.injectFault({ endpoint: "org", fault: Fault.Status({ status: 429, retryAfter: 7 }) })
+          yield* sim.injectFault({ endpoint: "projects", fault: Fault.Status({ status: 429, retryAfter: 3_600 }) })
+
+          const waited = yield* advancingToNewSleep(10_000, client.get("/api/orgs/1/"))
+          const throttled = yield* client.get("/api/orgs/1/projects/")
+
+          const [first, retried] = yield* logOf("org")
+          expect(waited.status).toBe(200)
+          expect(DateTime.distance(first!.time, retried!.time)).toBeGreaterThanOrEqual(7_000)
+          expect(throttled.status).toBe(429)
+          expect(throttled.headers["retry-after"]).toBe("3600")
+          expect(yield* logOf("projects")).toHaveLength(1)
         })
       )
     )
@@ -911,7 +1005,6 @@ describe("OpenSolarClient", () => {
     describe("spans of failed connections", () => {
       const passwordCanary = "canary-password-7e3a9d51c0"
       const tokenCanary = "canarytoken4f9b2e7d1a6c08e3b5f2a9d4c7e1b06f"
-      const twoAttempts = Schedule.as(Schedule.recurs(1), Duration.zero)
 
       // An address on loopback where nothing listens, so that connecting is refused.
       const refusedUrl = Effect.async<string>((resume) => {

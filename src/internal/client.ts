@@ -512,6 +512,26 @@ const withManualRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Ef
     })
   )
 
+const transientError = (
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<AuthError.RateLimited | AuthError.ServerError> => {
+  const fields = { method: response.request.method, url: displayUrl(response.request.url) }
+  if (response.status !== 429) {
+    return Effect.succeed(new AuthError.ServerError({ ...fields, status: response.status }))
+  }
+  return Effect.map(
+    Clock.currentTimeMillis,
+    (now) =>
+      new AuthError.RateLimited({
+        ...fields,
+        ...Option.match(wire.parseRetryAfter(response.headers["retry-after"], now), {
+          onNone: () => ({}),
+          onSome: (wait) => ({ retryAfterMillis: Duration.toMillis(wait) })
+        })
+      })
+  )
+}
+
 /**
  * The typed error for a non-success status, or the response itself when it is a success: 402, 403, 429 and 5xx
  * become {@link AuthError} members (their bodies discarded), anything else a `ResponseError` holding the response.
@@ -533,21 +553,8 @@ export const checkStatus = (
   if (status === 403) {
     return fail(new AuthError.Forbidden(fields))
   }
-  if (status === 429) {
-    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      fail(
-        new AuthError.RateLimited({
-          ...fields,
-          ...Option.match(wire.parseRetryAfter(response.headers["retry-after"], now), {
-            onNone: () => ({}),
-            onSome: (wait) => ({ retryAfterMillis: Duration.toMillis(wait) })
-          })
-        })
-      )
-    )
-  }
-  if (status >= 500 && status <= 599) {
-    return fail(new AuthError.ServerError({ ...fields, status }))
+  if (status === 429 || (status >= 500 && status <= 599)) {
+    return Effect.flatMap(transientError(response), fail)
   }
   return Effect.fail(
     new HttpClientError.ResponseError({
@@ -559,33 +566,60 @@ export const checkStatus = (
   )
 }
 
+const retriedStatuses: ReadonlySet<number> = new Set([429, 500, 502, 503, 504])
+
 /**
- * Runs `attempt` again after each transient {@link AuthError}, as long as `policy` continues; any other error
+ * Whether a request may be sent again after a transient failure: its method is idempotent and its body can be read
+ * again.
+ *
+ * @internal
+ */
+export const isRetryable = (request: HttpClientRequest.HttpClientRequest): boolean =>
+  isIdempotent(request.method) && isReplayable(request)
+
+/**
+ * Runs `attempt` again, as long as `policy` continues, after each transient {@link AuthError} and each answer
+ * with a status worth another try (429, 500, 502, 503 and 504), fed to the policy as `RateLimited` (with its
+ * `Retry-After`) or `ServerError`. When the policy stops, the last error or answer is the result; any other error
  * ends it at once.
  *
  * @internal
  */
-export const retryTransient = <A, E, R>(
-  attempt: Effect.Effect<A, E, R>,
+export const retryTransient = <E, R>(
+  attempt: Effect.Effect<Exchange, E, R>,
   policy: Schedule.Schedule<unknown, AuthError.AuthError>
-): Effect.Effect<A, E, R> => {
-  const isRetryable = (error: E): error is E & AuthError.AuthError => AuthError.isAuthError(error) && error.transient
+): Effect.Effect<Exchange, E, R> => {
+  type Driver = Schedule.ScheduleDriver<unknown, AuthError.AuthError>
+
   // The driver is made on the first transient failure only: most requests never need it.
-  const retrying = (driver: Schedule.ScheduleDriver<unknown, AuthError.AuthError>): Effect.Effect<A, E, R> =>
-    Effect.catchIf(attempt, isRetryable, (error) =>
-      Effect.matchEffect(driver.next(error), {
-        onFailure: () => Effect.fail(error),
-        onSuccess: () => retrying(driver)
+  const again = <A, F>(
+    driver: Driver | undefined,
+    reason: AuthError.AuthError,
+    stop: Effect.Effect<A, F>,
+    before: Effect.Effect<void>
+  ): Effect.Effect<A | Exchange, F | E, R> =>
+    Effect.flatMap(driver === undefined ? Schedule.driver(policy) : Effect.succeed(driver), (current) =>
+      Effect.matchEffect(current.next(reason), {
+        onFailure: () => stop,
+        onSuccess: () => Effect.zipRight(before, run(current))
       })
     )
-  return Effect.catchIf(attempt, isRetryable, (error) =>
-    Effect.flatMap(Schedule.driver(policy), (driver) =>
-      Effect.matchEffect(driver.next(error), {
-        onFailure: () => Effect.fail(error),
-        onSuccess: () => retrying(driver)
-      })
-    )
-  )
+
+  const run = (driver: Driver | undefined): Effect.Effect<Exchange, E, R> =>
+    Effect.matchEffect(attempt, {
+      onFailure: (error) =>
+        AuthError.isAuthError(error) && error.transient
+          ? again(driver, error, Effect.fail(error), Effect.void)
+          : Effect.fail(error),
+      onSuccess: (exchange) =>
+        retriedStatuses.has(exchange.response.status)
+          ? Effect.flatMap(transientError(exchange.response), (reason) =>
+              again(driver, reason, Effect.succeed(exchange), drain(exchange.response))
+            )
+          : Effect.succeed(exchange)
+    })
+
+  return run(undefined)
 }
 
 interface Progress {
@@ -605,9 +639,8 @@ const attemptOnce = (
   config: Config,
   request: HttpClientRequest.HttpClientRequest,
   url: URL,
-  progress: Progress,
-  statusErrors: boolean
-): Effect.Effect<HttpClientResponse.HttpClientResponse, ClientError | StatusError> =>
+  progress: Progress
+): Effect.Effect<Exchange, ClientError> =>
   Effect.gen(function* () {
     progress.attempts += 1
     const token = yield* config.tokenRef.get
@@ -615,7 +648,7 @@ const attemptOnce = (
 
     const first = yield* send(config, request, url, token)
     if (first.response.status !== 401 || !first.carriedToken) {
-      return yield* finish(first, progress, statusErrors)
+      return first
     }
 
     yield* drain(first.response)
@@ -644,7 +677,7 @@ const attemptOnce = (
     }
 
     yield* Metric.increment(tokenRecoveries)
-    return yield* finish(second, progress, statusErrors)
+    return second
   })
 
 const progressAttributes = (progress: Progress): Record<string, unknown> => ({
@@ -668,9 +701,9 @@ const finish = (
   )
 
 /**
- * One logical request: guarded, authenticated, re-authenticated at most once, and, when its method is
- * idempotent, retried after transient failures. With `statusErrors`, non-success statuses fail (and so are
- * retried when transient); without, every status but 401 comes back as a response.
+ * One logical request: guarded, authenticated, re-authenticated at most once, and, when it is retryable, sent again
+ * after transient failures and answers. With `statusErrors`, non-success statuses of the last answer fail; without,
+ * every status but 401 comes back as a response.
  *
  * @internal
  */
@@ -681,9 +714,10 @@ export const execute = (
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, ClientError | StatusError> =>
   Effect.flatMap(guard(config, request), (url) => {
     const progress: Progress = { reauthenticated: false, attempts: 0, token: undefined }
-    const attempt = attemptOnce(config, request, url, progress, statusErrors)
-    const retried = isIdempotent(request.method) ? retryTransient(attempt, config.retryPolicy) : attempt
+    const attempt = attemptOnce(config, request, url, progress)
+    const retried = isRetryable(request) ? retryTransient(attempt, config.retryPolicy) : attempt
     return retried.pipe(
+      Effect.flatMap((exchange) => finish(exchange, progress, statusErrors)),
       Effect.tapError(() => Effect.annotateCurrentSpan(progressAttributes(progress))),
       Effect.withSpan(`OpenSolarClient ${request.method}`, {
         kind: "client",

@@ -293,9 +293,7 @@ export class SentResponse implements HttpClientResponse.HttpClientResponse {
     return this.toJSON()
   }
 
-  #reading<A>(
-    read: Effect.Effect<A, HttpClientError.ResponseError>
-  ): Effect.Effect<A, HttpClientError.ResponseError> {
+  #reading<A>(read: Effect.Effect<A, HttpClientError.ResponseError>): Effect.Effect<A, HttpClientError.ResponseError> {
     return Effect.mapError(read, (error) => this.#rebased(error))
   }
 

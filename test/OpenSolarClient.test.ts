@@ -265,6 +265,7 @@ describe("OpenSolarClient", () => {
         yield* client.get("/api/orgs/1/")
         const revoked = yield* currentToken
         const recoveriesBefore = yield* counterValue(OpenSolarClient.tokenRecoveries)
+        const refreshesBefore = (yield* logOf("refresh")).length
 
         yield* sim.revokeToken(revoked)
         const response = yield* client.get("/api/orgs/1/")
@@ -273,6 +274,7 @@ describe("OpenSolarClient", () => {
         const fresh = yield* currentToken
         expect(response.status).toBe(200)
         expect(log.map((entry) => entry.tokenState)).toEqual(["valid", "revoked", "valid"])
+        expect((yield* logOf("refresh")).length - refreshesBefore).toBe(1)
         expect(BearerToken.equals(fresh, revoked)).toBe(false)
         expect(yield* counterValue(OpenSolarClient.tokenRecoveries)).toBe(recoveriesBefore + 1)
       })
@@ -319,6 +321,7 @@ describe("OpenSolarClient", () => {
         )
         expect(responses.every((response) => response.status === 200)).toBe(true)
         expect(tokens.size).toBe(2)
+        expect(yield* logOf("refresh")).toHaveLength(1)
       })
     )
   )

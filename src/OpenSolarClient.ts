@@ -155,7 +155,8 @@ export const defaultMaxRedirects = 5
 export const defaultTimeout: Duration.Duration = Duration.seconds(30)
 
 /**
- * Counts the requests answered 401 that succeeded after one re-authentication.
+ * Counts the requests answered 401 that then succeeded, with a 2xx answer, after one re-authentication. A request
+ * whose fresh token was accepted but that failed for another reason (403, 5xx) is not counted.
  *
  * @since 0.1.0
  * @category metrics

@@ -281,6 +281,28 @@ describe("OpenSolarClient", () => {
     )
   )
 
+  it.effect("counts as recovered only the requests answered 401 that then succeed", () =>
+    provideWorld(
+      Effect.gen(function* () {
+        const sim = yield* Simulator
+        const client = yield* makeClient()
+        yield* client.get("/api/orgs/1/")
+        const recoveriesBefore = yield* counterValue(OpenSolarClient.tokenRecoveries)
+        yield* sim.injectFault({ endpoint: "projects", fault: Fault.Status({ status: 401 }) })
+        yield* sim.injectFault({ endpoint: "projects", fault: Fault.Status({ status: 403 }) })
+        yield* sim.injectFault({ endpoint: "org", fault: Fault.Status({ status: 401 }) })
+        yield* sim.injectFault({ endpoint: "org", fault: Fault.Status({ status: 503 }) })
+
+        const forbidden = yield* client.post("/api/orgs/1/projects/")
+        const retried = yield* client.get("/api/orgs/1/")
+
+        expect([forbidden.status, retried.status]).toEqual([403, 200])
+        expect((yield* logOf("org")).map((entry) => entry.status)).toEqual([200, 401, 503, 200])
+        expect(yield* counterValue(OpenSolarClient.tokenRecoveries)).toBe(recoveriesBefore + 1)
+      })
+    )
+  )
+
   it.effect("fails with TokenRejected after exactly two requests when the fresh token is refused too", () =>
     provideWorld(
       Effect.gen(function* () {

@@ -91,12 +91,12 @@ export interface Config {
 }
 
 /**
- * Counts the 401 answers the client recovered from with a fresh token.
+ * Counts the requests answered 401 that then succeeded, with a 2xx answer, after one re-authentication.
  *
  * @internal
  */
 export const tokenRecoveries = Metric.counter("opensolar_client_token_recoveries", {
-  description: "Requests answered 401 that succeeded after one re-authentication",
+  description: "Requests answered 401 that then succeeded (2xx) after one re-authentication",
   incremental: true
 })
 
@@ -674,7 +674,6 @@ const attemptOnce = (
       return yield* Effect.fail(rejected(second, fresh))
     }
 
-    yield* Metric.increment(tokenRecoveries)
     return second
   })
 
@@ -688,15 +687,18 @@ const finish = (
   exchange: Exchange,
   progress: Progress,
   statusErrors: boolean
-): Effect.Effect<HttpClientResponse.HttpClientResponse, StatusError> =>
-  Effect.zipRight(
-    Effect.annotateCurrentSpan({
-      ...progressAttributes(progress),
-      "http.response.status_code": exchange.response.status,
-      "opensolar.redirects": exchange.redirects
-    }),
-    statusErrors ? checkStatus(exchange.response) : Effect.succeed(exchange.response)
+): Effect.Effect<HttpClientResponse.HttpClientResponse, StatusError> => {
+  const status = exchange.response.status
+  const recovered = progress.reauthenticated && status >= 200 && status < 300
+  return Effect.annotateCurrentSpan({
+    ...progressAttributes(progress),
+    "http.response.status_code": status,
+    "opensolar.redirects": exchange.redirects
+  }).pipe(
+    Effect.zipRight(recovered ? Metric.increment(tokenRecoveries) : Effect.void),
+    Effect.zipRight(statusErrors ? checkStatus(exchange.response) : Effect.succeed(exchange.response))
   )
+}
 
 /**
  * One logical request: guarded, authenticated, re-authenticated at most once, and, when it is retryable, sent again

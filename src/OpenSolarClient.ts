@@ -96,7 +96,7 @@ export type StatusError = internal.StatusError
 export interface Service extends HttpClient.HttpClient.With<ClientError> {
   /** The API's base URL. */
   readonly baseUrl: BaseUrl.BaseUrl
-  /** The same client failing on statuses outside 2xx; a failure it did not retry away, or retried in vain. */
+  /** The same client, retrying the same way, failing when the last answer's status is outside 2xx. */
   readonly filterStatusOk: HttpClient.HttpClient.With<ClientError | StatusError>
   /**
    * The same client with relative URLs resolved under `/api/orgs/{orgId}/`: `get("projects/")` asks for

@@ -37,6 +37,11 @@ export class UnsafeRequest extends Schema.TaggedError<UnsafeRequest>("effect-ope
     answeredFrom: Schema.optional(Schema.String)
   }
 ) {
+  /**
+   * Never: another try would send the token to the same place.
+   *
+   * @since 0.1.0
+   */
   get transient(): boolean {
     return false
   }

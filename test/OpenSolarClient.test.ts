@@ -1,7 +1,7 @@
 import * as http from "node:http"
 import * as net from "node:net"
 import { inspect } from "node:util"
-import { HttpBody, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { FetchHttpClient, HttpBody, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import {
@@ -491,69 +491,77 @@ describe("OpenSolarClient", () => {
     )
 
     // The simulator's faults carry no Location header, so a small redirecting server on loopback stands in as the
-    // OpenSolar origin here; a second one plays the foreign origin.
-    it.scoped("follows redirects without ever sending the token to another origin", () =>
-      provideWorld(
-        Effect.gen(function* () {
-          const elsewhere = yield* recordingServer((request, response, self) => {
-            if (request.path === "/bounce") {
-              return redirect(response, 302, home.url.length > 0 ? `${home.url}/final` : self)
-            }
-            return answerJson(response, 200, { at: "elsewhere", path: request.path })
-          })
-          const home: RecordingServer = yield* recordingServer((request, response, self) => {
-            switch (request.path) {
-              case "/away":
-                return redirect(response, 302, `${elsewhere.url}/landing`)
-              case "/away-and-back":
-                return redirect(response, 307, `${elsewhere.url}/bounce`)
-              case "/home":
-                return redirect(response, 308, "/final")
-              case "/see-other":
-                return redirect(response, 303, `${self}/final`)
-              case "/loop":
-                return redirect(response, 302, "/loop")
-              default:
-                return answerJson(response, 200, { at: "home", path: request.path, method: request.method })
-            }
-          })
-          const client = yield* makeClient({ baseUrl: home.url })
-          const token = yield* Effect.flatMap(TokenRef.TokenRef, (tokenRef) => tokenRef.get)
-          const bearer = `Bearer ${BearerToken.value(token)}`
+    // OpenSolar origin here; a second one plays the foreign origin. Fetch would follow redirects on its own if the
+    // client did not ask it not to, so the client runs on it as well as on the Node client.
+    const platforms = {
+      Node: <A, E, R>(effect: Effect.Effect<A, E, R>) => effect,
+      fetch: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, FetchHttpClient.layer)
+    }
 
-          const away = yield* client.get("/away", { headers: { cookie: "session=1" } })
-          const awayAndBack = yield* client.put("/away-and-back", { body: HttpBody.text("moved") })
-          const home308 = yield* client.get("/home")
-          const seeOther = yield* client.post("/see-other")
-          const loop = yield* client.get("/loop")
+    for (const [platform, onPlatform] of Object.entries(platforms)) {
+      it.scoped(`follows redirects without ever sending the token to another origin, on the ${platform} client`, () =>
+        provideWorld(
+          Effect.gen(function* () {
+            const elsewhere = yield* recordingServer((request, response, self) => {
+              if (request.path === "/bounce") {
+                return redirect(response, 302, home.url.length > 0 ? `${home.url}/final` : self)
+              }
+              return answerJson(response, 200, { at: "elsewhere", path: request.path })
+            })
+            const home: RecordingServer = yield* recordingServer((request, response, self) => {
+              switch (request.path) {
+                case "/away":
+                  return redirect(response, 302, `${elsewhere.url}/landing`)
+                case "/away-and-back":
+                  return redirect(response, 307, `${elsewhere.url}/bounce`)
+                case "/home":
+                  return redirect(response, 308, "/final")
+                case "/see-other":
+                  return redirect(response, 303, `${self}/final`)
+                case "/loop":
+                  return redirect(response, 302, "/loop")
+                default:
+                  return answerJson(response, 200, { at: "home", path: request.path, method: request.method })
+              }
+            })
+            const client = yield* onPlatform(makeClient({ baseUrl: home.url }))
+            const token = yield* Effect.flatMap(TokenRef.TokenRef, (tokenRef) => tokenRef.get)
+            const bearer = `Bearer ${BearerToken.value(token)}`
 
-          expect(away.status).toBe(200)
-          expect(yield* away.json).toMatchObject({ at: "elsewhere", path: "/landing" })
-          expect(yield* awayAndBack.json).toMatchObject({ at: "home", path: "/final", method: "PUT" })
-          expect(yield* home308.json).toMatchObject({ at: "home", path: "/final" })
-          expect(yield* seeOther.json).toMatchObject({ at: "home", path: "/final", method: "GET" })
-          expect(loop.status).toBe(302)
-          expect(elsewhere.received.map((request) => request.path)).toEqual(["/landing", "/bounce"])
-          expect(elsewhere.received.every((request) => request.authorization === undefined)).toBe(true)
-          expect(elsewhere.received.every((request) => request.cookie === undefined)).toBe(true)
-          expect(home.received.map((request) => [request.path, request.authorization === bearer])).toEqual([
-            ["/away", true],
-            ["/away-and-back", true],
-            ["/final", false],
-            ["/home", true],
-            ["/final", true],
-            ["/see-other", true],
-            ["/final", true],
-            ["/loop", true],
-            ["/loop", true],
-            ["/loop", true],
-            ["/loop", true],
-            ["/loop", true],
-            ["/loop", true]
-          ])
-        })
+            const away = yield* client.get("/away", { headers: { cookie: "session=1" } })
+            const awayAndBack = yield* client.put("/away-and-back", { body: HttpBody.text("moved") })
+            const home308 = yield* client.get("/home")
+            const seeOther = yield* client.post("/see-other")
+            const loop = yield* client.get("/loop")
+
+            expect(away.status).toBe(200)
+            expect(yield* away.json).toMatchObject({ at: "elsewhere", path: "/landing" })
+            expect(yield* awayAndBack.json).toMatchObject({ at: "home", path: "/final", method: "PUT" })
+            expect(yield* home308.json).toMatchObject({ at: "home", path: "/final" })
+            expect(yield* seeOther.json).toMatchObject({ at: "home", path: "/final", method: "GET" })
+            expect(loop.status).toBe(302)
+            expect(elsewhere.received.map((request) => request.path)).toEqual(["/landing", "/bounce"])
+            expect(elsewhere.received.every((request) => request.authorization === undefined)).toBe(true)
+            expect(elsewhere.received.every((request) => request.cookie === undefined)).toBe(true)
+            expect(home.received.map((request) => [request.path, request.authorization === bearer])).toEqual([
+              ["/away", true],
+              ["/away-and-back", true],
+              ["/final", false],
+              ["/home", true],
+              ["/final", true],
+              ["/see-other", true],
+              ["/final", true],
+              ["/loop", true],
+              ["/loop", true],
+              ["/loop", true],
+              ["/loop", true],
+              ["/loop", true],
+              ["/loop", true]
+            ])
+          })
+        )
       )
-    )
+    }
 
     it.scoped("sends a request again after a 401 only when the 401 answered the request itself", () =>
       provideWorld(

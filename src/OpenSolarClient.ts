@@ -63,9 +63,9 @@ export type StatusError = internal.StatusError
  * - each request carries the token `TokenRef.get` gives at that moment; a 401 invalidates exactly that token and
  *   the request is sent once more with a fresh one; a second 401 fails with `TokenRejected`. The request is sent
  *   again only when the 401 answered the request itself: on its first hop, or after redirects that kept its method
- *   and body (as 307 and 308 do). A 401 on a hop reached otherwise (the `GET` after a `303` to a `POST`, which the
- *   server has acted on), or to a request whose body is a stream, invalidates the token and fails with
- *   `TokenRejected` naming that hop, without sending anything again;
+ *   and body (as 307 and 308 do). A 401 on a hop reached otherwise (the `GET` that follows a `303` answer to a
+ *   `POST`, which the server has acted on), or to a request whose body is a stream, invalidates the token and fails
+ *   with `TokenRejected` naming that hop, without sending anything again;
  * - redirects are followed by the client itself (at most `maxRedirects` hops): once a hop leaves the OpenSolar
  *   origin, it and every later hop go without the `Authorization`, `Cookie` and `Proxy-Authorization` headers, and a
  *   401 from such a hop is returned as it is rather than taken for a rejected token. Fetch-based clients are asked

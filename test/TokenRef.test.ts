@@ -435,6 +435,58 @@ describe("TokenRef", () => {
     )
   })
 
+  describe("interruption", () => {
+    // The runtime lets a fiber run this many steps before it yields to others. The caller is padded by one more
+    // step in each case, so across the cases its interruption lands on every step of starting a refresh.
+    const stepsPerTurn = 64
+
+    const afterSteps = (steps: number, effect: Effect.Effect<unknown, AuthError.AuthError>) =>
+      Effect.withMaxOpsBeforeYield(
+        Effect.zipRight(
+          Array.from({ length: steps }).reduce<Effect.Effect<void>>(
+            (padding) => Effect.zipRight(padding, Effect.void),
+            Effect.void
+          ),
+          effect
+        ),
+        stepsPerTurn
+      )
+
+    it.effect("keeps serving later callers whichever step an interrupted caller had reached", () =>
+      Effect.gen(function* () {
+        const seen = { startedBeforeInterruption: 0, interruptedBeforeStart: 0 }
+
+        for (const operation of ["get", "refresh"] as const) {
+          for (let steps = 0; steps <= stepsPerTurn; steps++) {
+            const fake = makeFakeStrategy()
+            const scope = yield* Scope.make()
+            const tokens = yield* Scope.extend(makeRef(fake), scope)
+            const caller = yield* Effect.fork(afterSteps(steps, operation === "get" ? tokens.get : tokens.refresh))
+            yield* Effect.yieldNow()
+            yield* Fiber.interrupt(caller)
+            yield* letFibersRun
+            const startedByCaller = fake.calls.length > 0
+
+            const later = yield* Effect.fork(Effect.all([tokens.get, tokens.refresh], { concurrency: 2 }))
+            yield* letFibersRun
+            const answered = yield* Fiber.poll(later)
+
+            expect(Option.isSome(answered) && Exit.isSuccess(answered.value), `${operation} after ${steps}`).toBe(true)
+            if (startedByCaller) {
+              seen.startedBeforeInterruption += 1
+            } else {
+              seen.interruptedBeforeStart += 1
+            }
+            yield* Scope.close(scope, Exit.void)
+          }
+        }
+
+        expect(seen.startedBeforeInterruption).toBeGreaterThan(0)
+        expect(seen.interruptedBeforeStart).toBeGreaterThan(0)
+      })
+    )
+  })
+
   describe("clock", () => {
     it.scoped("notices within one wake interval that the wall clock jumped past the refresh point", () =>
       Effect.gen(function* () {

@@ -180,6 +180,8 @@ type Plan =
   | { readonly _tag: "Join"; readonly inFlight: InFlight }
   | { readonly _tag: "Closed" }
 
+type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+
 const tokenOf = (grant: TokenGrant.TokenGrant): BearerToken.BearerToken => grant.token
 
 const usedAfterClose = Effect.dieMessage(
@@ -462,7 +464,7 @@ export const make = (
       return start(current, "forced", false, undefined)
     }
 
-    const join = (inFlight: InFlight, restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
+    const join = (inFlight: InFlight, restore: Restore) =>
       Effect.zipRight(
         Effect.zipRight(Deferred.succeed(inFlight.urgent, undefined), Metric.increment(joinedRefreshes)),
         restore(Deferred.await(inFlight.result))
@@ -471,64 +473,74 @@ export const make = (
     const fork = (plan: Start) =>
       Effect.forkIn(runRefresh(plan.inFlight, plan.reason, plan.replacing, plan.background), workers)
 
-    const executeGet = (plan: Plan): Effect.Effect<BearerToken.BearerToken, AuthError.AuthError> =>
-      Effect.uninterruptibleMask((restore) => {
-        switch (plan._tag) {
-          case "Closed":
-            return usedAfterClose
-          case "Serve":
-            return plan.stale ? Effect.zipRight(Metric.increment(staleTokensServed), plan.token) : plan.token
-          case "Join":
-            return Effect.map(join(plan.inFlight, restore), tokenOf)
-          case "Start":
-            return plan.serve === undefined
-              ? Effect.zipRight(fork(plan), Effect.map(restore(Deferred.await(plan.inFlight.result)), tokenOf))
-              : Effect.zipRight(Effect.zipRight(fork(plan), Metric.increment(staleTokensServed)), plan.serve.token)
-        }
-      })
+    const executeGet = (plan: Plan, restore: Restore): Effect.Effect<BearerToken.BearerToken, AuthError.AuthError> => {
+      switch (plan._tag) {
+        case "Closed":
+          return usedAfterClose
+        case "Serve":
+          return plan.stale ? Effect.zipRight(Metric.increment(staleTokensServed), plan.token) : plan.token
+        case "Join":
+          return Effect.map(join(plan.inFlight, restore), tokenOf)
+        case "Start":
+          return plan.serve === undefined
+            ? Effect.zipRight(fork(plan), Effect.map(restore(Deferred.await(plan.inFlight.result)), tokenOf))
+            : Effect.zipRight(Effect.zipRight(fork(plan), Metric.increment(staleTokensServed)), plan.serve.token)
+      }
+    }
 
-    const executeRefresh = (plan: Plan): Effect.Effect<TokenGrant.TokenGrant, AuthError.AuthError> =>
-      Effect.uninterruptibleMask((restore) => {
-        switch (plan._tag) {
-          case "Join":
-            return join(plan.inFlight, restore)
-          case "Start":
-            return Effect.zipRight(fork(plan), restore(Deferred.await(plan.inFlight.result)))
-          default:
-            return usedAfterClose
-        }
-      })
+    const executeRefresh = (
+      plan: Plan,
+      restore: Restore
+    ): Effect.Effect<TokenGrant.TokenGrant, AuthError.AuthError> => {
+      switch (plan._tag) {
+        case "Join":
+          return join(plan.inFlight, restore)
+        case "Start":
+          return Effect.zipRight(fork(plan), restore(Deferred.await(plan.inFlight.result)))
+        default:
+          return usedAfterClose
+      }
+    }
+
+    // A plan is carried out in the same uninterruptible step that records it: a caller interrupted in between
+    // would leave a refresh recorded as in flight that never runs, and every later caller would wait for it.
+    // Only the waiting for a result is interruptible.
+    const getPlanned = Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(Ref.modify(state, planGet), (plan) => executeGet(plan, restore))
+    )
 
     const get: Effect.Effect<BearerToken.BearerToken, AuthError.AuthError> = Effect.flatMap(
       Ref.get(state),
       (current) => {
         const installed = current.installed
-        return installed !== undefined && now() < installed.refreshAt
-          ? installed.token
-          : Effect.flatMap(Ref.modify(state, planGet), executeGet)
+        return installed !== undefined && now() < installed.refreshAt ? installed.token : getPlanned
       }
     )
 
-    const refresh = Effect.flatMap(Ref.modify(state, planRefresh), executeRefresh)
+    const refresh = Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(Ref.modify(state, planRefresh), (plan) => executeRefresh(plan, restore))
+    )
 
     const invalidate = (token: BearerToken.BearerToken): Effect.Effect<void> =>
-      Effect.flatten(
-        Ref.modify(state, (current): [Effect.Effect<void>, State] => {
-          const installed = current.installed
-          if (installed === undefined || installed.rejected || !BearerToken.equals(installed.grant.token, token)) {
-            return [Effect.void, current]
-          }
-          const rejected: Installed = {
-            ...installed,
-            refreshAt: Number.NEGATIVE_INFINITY,
-            deadline: Number.NEGATIVE_INFINITY,
-            rejected: true,
-            renewable: false
-          }
-          const hurry =
-            current.inFlight === undefined ? Effect.void : Deferred.succeed(current.inFlight.urgent, undefined)
-          return [Effect.zipRight(hurry, Queue.offer(nudges, undefined)), { ...current, installed: rejected }]
-        })
+      Effect.uninterruptible(
+        Effect.flatten(
+          Ref.modify(state, (current): [Effect.Effect<void>, State] => {
+            const installed = current.installed
+            if (installed === undefined || installed.rejected || !BearerToken.equals(installed.grant.token, token)) {
+              return [Effect.void, current]
+            }
+            const rejected: Installed = {
+              ...installed,
+              refreshAt: Number.NEGATIVE_INFINITY,
+              deadline: Number.NEGATIVE_INFINITY,
+              rejected: true,
+              renewable: false
+            }
+            const hurry =
+              current.inFlight === undefined ? Effect.void : Deferred.succeed(current.inFlight.urgent, undefined)
+            return [Effect.zipRight(hurry, Queue.offer(nudges, undefined)), { ...current, installed: rejected }]
+          })
+        )
       )
 
     const scheduler: Effect.Effect<never> = Effect.gen(function* () {
@@ -538,12 +550,15 @@ export const make = (
         const at = now()
         if (installed?.renewable && current.inFlight === undefined && at < installed.deadline) {
           if (at >= installed.refreshAt) {
-            const plan = yield* Ref.modify(state, (latest): [Plan | undefined, State] =>
-              latest === current ? start(latest, "proactive", true, undefined) : [undefined, latest]
+            // Recorded and started in one uninterruptible step, as in `get`.
+            yield* Effect.uninterruptible(
+              Effect.flatMap(
+                Ref.modify(state, (latest): [Start | undefined, State] =>
+                  latest === current ? start(latest, "proactive", true, undefined) : [undefined, latest]
+                ),
+                (plan) => (plan === undefined ? Effect.void : fork(plan))
+              )
             )
-            if (plan !== undefined && plan._tag === "Start") {
-              yield* Effect.uninterruptible(fork(plan))
-            }
             continue
           }
           const wait = Math.min(installed.refreshAt - at, settings.wakeIntervalMillis)

@@ -70,6 +70,10 @@ export const staleTokensServed = Metric.counter("opensolar_auth_stale_tokens_ser
   incremental: true
 })
 
+const countStale = Metric.increment(staleTokensServed)
+
+const countJoin = Metric.increment(joinedRefreshes)
+
 const defaultJitterRatio = 0.02
 
 const defaultWakeRatio = 0.01
@@ -138,6 +142,8 @@ interface Installed {
   readonly grant: TokenGrant.TokenGrant
   /** The token as a ready effect, so the fast path allocates nothing. */
   readonly token: Effect.Effect<BearerToken.BearerToken>
+  /** The token handed out past the refresh point, counted as stale, built once per grant. */
+  readonly staleToken: Effect.Effect<BearerToken.BearerToken>
   /** Epoch milliseconds; `Infinity` for a permanent grant, `-Infinity` once rejected. */
   readonly refreshAt: number
   readonly deadline: number
@@ -150,6 +156,8 @@ interface InFlight {
   readonly result: Deferred.Deferred<TokenGrant.TokenGrant, AuthError.AuthError>
   /** Completed when a caller needs the result now: waits between retries end at once. */
   readonly urgent: Deferred.Deferred<void>
+  /** Whether `urgent` is completed or about to be, so that later joiners leave it alone. */
+  readonly hurried: boolean
 }
 
 interface State {
@@ -175,9 +183,9 @@ interface Start {
 
 /** What a call does, decided atomically against the state. */
 type Plan =
-  | { readonly _tag: "Serve"; readonly token: Effect.Effect<BearerToken.BearerToken>; readonly stale: boolean }
+  | { readonly _tag: "Serve"; readonly token: Effect.Effect<BearerToken.BearerToken> }
   | Start
-  | { readonly _tag: "Join"; readonly inFlight: InFlight }
+  | { readonly _tag: "Join"; readonly inFlight: InFlight; readonly hurry: boolean }
   | { readonly _tag: "Closed" }
 
 type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
@@ -211,20 +219,31 @@ export const make = (
         onSome: (expiresAt) => DateTime.toEpochMillis(expiresAt) - settings.safetyMarginMillis
       })
 
+    const installedOf = (
+      grant: TokenGrant.TokenGrant,
+      refreshAt: number,
+      deadline: number,
+      renewable: boolean
+    ): Installed => {
+      const token = Effect.succeed(grant.token)
+      return {
+        grant,
+        token,
+        staleToken: Effect.zipRight(countStale, token),
+        refreshAt,
+        deadline,
+        rejected: false,
+        renewable
+      }
+    }
+
     const toInstalled = (
       grant: TokenGrant.TokenGrant,
       origin: "stored" | "renewed" | "unchanged"
     ): Effect.Effect<Installed> =>
       Effect.gen(function* () {
         if (Option.isNone(grant.expiresAt)) {
-          return {
-            grant,
-            token: Effect.succeed(grant.token),
-            refreshAt: Number.POSITIVE_INFINITY,
-            deadline: Number.POSITIVE_INFINITY,
-            rejected: false,
-            renewable: false
-          }
+          return installedOf(grant, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, false)
         }
         const issuedAt = DateTime.toEpochMillis(grant.issuedAt)
         const expiresAt = DateTime.toEpochMillis(grant.expiresAt.value)
@@ -236,14 +255,9 @@ export const make = (
         // A refresh that answers with a grant already past its deadline (the same token, near its end) would
         // answer the same again at once: that grant is served until it expires, then replaced.
         const pastDeadline = origin !== "stored" && now() >= deadline
-        return {
-          grant,
-          token: Effect.succeed(grant.token),
-          refreshAt: pastDeadline ? expiresAt : refreshAt,
-          deadline: pastDeadline ? expiresAt : deadline,
-          rejected: false,
-          renewable: origin !== "unchanged" && !pastDeadline
-        }
+        return pastDeadline
+          ? installedOf(grant, expiresAt, expiresAt, false)
+          : installedOf(grant, refreshAt, deadline, origin !== "unchanged")
       })
 
     const logStoreError = (error: TokenStore.TokenStoreError) =>
@@ -413,23 +427,32 @@ export const make = (
         Effect.ignore
       )
 
-    const newInFlight = (): InFlight => ({
-      result: Deferred.unsafeMake(FiberId.none),
-      urgent: Deferred.unsafeMake(FiberId.none)
-    })
-
     const start = (
       current: State,
       reason: Reason,
       background: boolean,
       serve: Installed | undefined
     ): [Start, State] => {
-      const inFlight = newInFlight()
+      // Only a background refresh waits between retries, so only its waits can be cut short.
+      const inFlight: InFlight = {
+        result: Deferred.unsafeMake(FiberId.none),
+        urgent: Deferred.unsafeMake(FiberId.none),
+        hurried: !background
+      }
       return [
         { _tag: "Start", inFlight, reason, replacing: current.installed, background, serve },
         { ...current, inFlight }
       ]
     }
+
+    /** Joins the refresh in flight; the first joiner to need it hurries a background refresh along. */
+    const joinInFlight = (current: State, inFlight: InFlight): [Plan, State] =>
+      inFlight.hurried
+        ? [{ _tag: "Join", inFlight, hurry: false }, current]
+        : [
+            { _tag: "Join", inFlight, hurry: true },
+            { ...current, inFlight: { ...inFlight, hurried: true } }
+          ]
 
     /** What `get` does past the fast path, decided atomically. */
     const planGet = (current: State): [Plan, State] => {
@@ -440,15 +463,15 @@ export const make = (
       const at = now()
       if (installed !== undefined && at < installed.deadline) {
         if (at < installed.refreshAt) {
-          return [{ _tag: "Serve", token: installed.token, stale: false }, current]
+          return [{ _tag: "Serve", token: installed.token }, current]
         }
         if (current.inFlight === undefined && installed.renewable) {
           return start(current, "proactive", true, installed)
         }
-        return [{ _tag: "Serve", token: installed.token, stale: true }, current]
+        return [{ _tag: "Serve", token: installed.staleToken }, current]
       }
       if (current.inFlight !== undefined) {
-        return [{ _tag: "Join", inFlight: current.inFlight }, current]
+        return joinInFlight(current, current.inFlight)
       }
       const reason: Reason = installed === undefined ? "initial" : installed.rejected ? "invalidated" : "deadline"
       return start(current, reason, false, undefined)
@@ -459,14 +482,14 @@ export const make = (
         return [{ _tag: "Closed" }, current]
       }
       if (current.inFlight !== undefined) {
-        return [{ _tag: "Join", inFlight: current.inFlight }, current]
+        return joinInFlight(current, current.inFlight)
       }
       return start(current, "forced", false, undefined)
     }
 
-    const join = (inFlight: InFlight, restore: Restore) =>
+    const join = (inFlight: InFlight, hurry: boolean, restore: Restore) =>
       Effect.zipRight(
-        Effect.zipRight(Deferred.succeed(inFlight.urgent, undefined), Metric.increment(joinedRefreshes)),
+        hurry ? Effect.zipRight(Deferred.succeed(inFlight.urgent, undefined), countJoin) : countJoin,
         restore(Deferred.await(inFlight.result))
       )
 
@@ -478,13 +501,13 @@ export const make = (
         case "Closed":
           return usedAfterClose
         case "Serve":
-          return plan.stale ? Effect.zipRight(Metric.increment(staleTokensServed), plan.token) : plan.token
+          return plan.token
         case "Join":
-          return Effect.map(join(plan.inFlight, restore), tokenOf)
+          return Effect.map(join(plan.inFlight, plan.hurry, restore), tokenOf)
         case "Start":
           return plan.serve === undefined
             ? Effect.zipRight(fork(plan), Effect.map(restore(Deferred.await(plan.inFlight.result)), tokenOf))
-            : Effect.zipRight(Effect.zipRight(fork(plan), Metric.increment(staleTokensServed)), plan.serve.token)
+            : Effect.zipRight(fork(plan), plan.serve.staleToken)
       }
     }
 
@@ -494,7 +517,7 @@ export const make = (
     ): Effect.Effect<TokenGrant.TokenGrant, AuthError.AuthError> => {
       switch (plan._tag) {
         case "Join":
-          return join(plan.inFlight, restore)
+          return join(plan.inFlight, plan.hurry, restore)
         case "Start":
           return Effect.zipRight(fork(plan), restore(Deferred.await(plan.inFlight.result)))
         default:
@@ -536,9 +559,14 @@ export const make = (
               rejected: true,
               renewable: false
             }
-            const hurry =
-              current.inFlight === undefined ? Effect.void : Deferred.succeed(current.inFlight.urgent, undefined)
-            return [Effect.zipRight(hurry, Queue.offer(nudges, undefined)), { ...current, installed: rejected }]
+            const inFlight = current.inFlight
+            if (inFlight === undefined || inFlight.hurried) {
+              return [Queue.offer(nudges, undefined), { ...current, installed: rejected }]
+            }
+            return [
+              Effect.zipRight(Deferred.succeed(inFlight.urgent, undefined), Queue.offer(nudges, undefined)),
+              { ...current, installed: rejected, inFlight: { ...inFlight, hurried: true } }
+            ]
           })
         )
       )

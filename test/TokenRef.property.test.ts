@@ -53,9 +53,12 @@ const settings = fc.record({
 
 type Settings = typeof settings extends fc.Arbitrary<infer A> ? A : never
 
+/** How long each upstream call takes, as fractions of the lifetime. */
+const latencies = fc.array(fc.oneof(fc.constant(0), fc.double({ min: 0, max: 0.05, noNaN: true })), { maxLength: 8 })
+
 /** How the upstream behaves: per-call latency and failure, and a window of time in which it is down. */
 const upstream = fc.record({
-  latencies: fc.array(fc.oneof(fc.constant(0), fc.double({ min: 0, max: 0.05, noNaN: true })), { maxLength: 8 }),
+  latencies,
   failingCalls: fc.array(fc.boolean(), { maxLength: 10 }),
   down: fc.option(fc.tuple(fc.double({ min: 0, max: 2, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })))
 })
@@ -143,11 +146,11 @@ const runCallers = (tokens: TokenRef.Service, times: ReadonlyArray<number>, unti
 
 // The cases wait mostly on TestClock's hand-offs between fibers, not on the processor: the properties run side by side.
 describe.concurrent("TokenRef properties", () => {
-  // 1. No caller ever receives a token that is expired at that moment: every token handed out expires, as the
-  //    upstream sees it, after the moment it is handed out. When the upstream is down past the deadline the
-  //    caller gets the upstream's typed error instead, never a defect and never a stale token.
+  // 1a. No caller ever receives a token that is expired at that moment: every token handed out expires, as the
+  //     upstream sees it, after the moment it is handed out, whatever the upstream does. A caller that gets no
+  //     token gets the upstream's typed error, never a defect.
   it.scoped.prop(
-    "no caller receives an expired token; past the deadline a down upstream gives a typed error",
+    "no caller receives an expired token",
     [settings, upstream, arrivals],
     ([generated, behaviour, times]) =>
       Effect.gen(function* () {
@@ -169,6 +172,43 @@ describe.concurrent("TokenRef properties", () => {
           } else {
             expect(AuthError.isAuthError(outcome.result.left)).toBe(true)
             expect(outcome.result.left._tag).toBe("ServerError")
+          }
+        }
+      }),
+    runs
+  )
+
+  // 1b. When the upstream goes down after the first login and stays down past the deadline, callers before the
+  //     deadline get the token they have, and every caller from the deadline on gets the upstream's typed error
+  //     instead of the token it can no longer trust.
+  it.scoped.prop(
+    "past the deadline, callers of a down upstream get its typed error",
+    [settings, latencies, arrivals],
+    ([generated, latency, times]) =>
+      Effect.gen(function* () {
+        const lifetime = lifetimeOf(generated)
+        const fake = makeFakeStrategy({
+          lifetime: Duration.millis(lifetime),
+          latency: (index) => Duration.millis(index === 0 ? 0 : Math.round((latency[index] ?? 0) * lifetime)),
+          failure: (index) => (index === 0 ? undefined : serverError)
+        })
+        const tokens = yield* makeRef(fake, generated)
+        const token = BearerToken.value(yield* tokens.get)
+        const deadline = fake.expiries.get(token)! - durationsOf(generated).safetyMargin
+
+        const outcomes = yield* runCallers(
+          tokens,
+          times.map((time) => Math.round(time * lifetime)),
+          2 * lifetime
+        )
+
+        for (const outcome of outcomes) {
+          if (outcome.arrivedAt < deadline) {
+            expect(Either.map(outcome.result, BearerToken.value)).toEqual(Either.right(token))
+            expect(outcome.answeredAt).toBe(outcome.arrivedAt)
+          } else {
+            const error = Either.isLeft(outcome.result) ? outcome.result.left : undefined
+            expect(AuthError.isAuthError(error) && error._tag).toBe("ServerError")
           }
         }
       }),

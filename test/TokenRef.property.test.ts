@@ -13,6 +13,7 @@ import * as NodePath from "@effect/platform-node/NodePath"
 import { describe, expect, it } from "@effect/vitest"
 import {
   Clock,
+  ConfigProvider,
   Duration,
   Effect,
   Either,
@@ -439,13 +440,20 @@ describe.concurrent("TokenRef properties", () => {
     runs
   )
 
-  // 7. A machine user's token never causes an upstream call: not from `TokenRef.layerStatic`, whatever is
-  //    asked of it, and not after the first login when the strategy answers with a permanent grant.
+  // 7. A machine user's token never causes an upstream call, whatever is asked of the TokenRef holding it — `get`,
+  //    `refresh`, `invalidate` of that very token or of another — and however much time passes. This holds for
+  //    `TokenRef.makeStatic`; for a TokenRef over the machine-user strategy that configuration picks for
+  //    OPENSOLAR_TOKEN, whose renewals ask that strategy, which answers the same token without a request (the
+  //    wire client under it records none); and, after the first login, for a strategy that answers with a
+  //    permanent grant, which is never renewed unless its own token is rejected.
   it.effect.prop(
     "a machine user's token causes no upstream call, ever",
     [
       fc.array(
-        fc.tuple(fc.constantFrom("get", "invalidate-other", "refresh"), fc.integer({ min: 0, max: 400 * 86_400_000 })),
+        fc.tuple(
+          fc.constantFrom("get", "invalidate-machine", "invalidate-other", "refresh"),
+          fc.integer({ min: 0, max: 400 * 86_400_000 })
+        ),
         { maxLength: 10 }
       )
     ],
@@ -453,31 +461,55 @@ describe.concurrent("TokenRef properties", () => {
       Effect.gen(function* () {
         const machineToken = BearerToken.unsafeMake("machine-user-token")
         const other = BearerToken.unsafeMake("some-other-token")
+        const requests: Array<string> = []
+        const wire = HttpClient.make((request) => {
+          requests.push(request.url)
+          return Effect.dieMessage("a machine user's TokenRef sent a request")
+        })
+        const configured = AuthStrategy.layerConfig.pipe(
+          Layer.provide(OpenSolarApi.layer({ baseUrl: "http://127.0.0.1:1" })),
+          Layer.provide(Layer.succeed(HttpClient.HttpClient, wire))
+        )
         const fake = makeFakeStrategy({ permanent: true })
         const scope = yield* Scope.make()
         const fixed = yield* TokenRef.makeStatic(machineToken)
+        const machineUser = yield* Scope.extend(
+          TokenRef.make({ wakeInterval: "1 day" }).pipe(
+            Effect.provide(Layer.merge(configured, TokenStore.layerMemory)),
+            Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["OPENSOLAR_TOKEN", "machine-user-token"]])))
+          ),
+          scope
+        )
         const permanent = yield* Scope.extend(
           TokenRef.make({ wakeInterval: "1 day" }).pipe(
             Effect.provide(Layer.merge(fake.layer, TokenStore.layerMemory))
           ),
           scope
         )
-        const permanentToken = yield* permanent.get
+        const permanentToken = BearerToken.value(yield* permanent.get)
 
-        for (const [operation, wait] of [...operations].sort(([, a], [, b]) => a - b)) {
-          yield* TestClock.setTime(wait)
+        for (const [operation, at] of [...operations].sort(([, a], [, b]) => a - b)) {
+          yield* TestClock.setTime(at)
           if (operation === "get") {
             expect(BearerToken.value(yield* fixed.get)).toBe("machine-user-token")
-            expect(BearerToken.value(yield* permanent.get)).toBe(BearerToken.value(permanentToken))
-          } else if (operation === "invalidate-other") {
-            yield* fixed.invalidate(other)
-            yield* permanent.invalidate(other)
+            expect(BearerToken.value(yield* machineUser.get)).toBe("machine-user-token")
+            expect(BearerToken.value(yield* permanent.get)).toBe(permanentToken)
+          } else if (operation === "refresh") {
+            for (const grant of [yield* fixed.refresh, yield* machineUser.refresh]) {
+              expect(BearerToken.value(grant.token)).toBe("machine-user-token")
+              expect(grant.isPermanent).toBe(true)
+            }
           } else {
-            expect(BearerToken.value((yield* fixed.refresh).token)).toBe("machine-user-token")
+            const rejected = operation === "invalidate-machine" ? machineToken : other
+            yield* fixed.invalidate(rejected)
+            yield* machineUser.invalidate(rejected)
+            yield* permanent.invalidate(rejected)
           }
         }
         yield* TestClock.adjust("400 days")
+        expect(BearerToken.value(yield* machineUser.get)).toBe("machine-user-token")
 
+        expect(requests).toEqual([])
         expect(fake.calls.length).toBe(1)
         yield* Scope.close(scope, Exit.void)
       }),

@@ -9,8 +9,10 @@
  * restarted program does not log in again while its grant is valid.
  *
  * Each refresh is a `TokenRef.refresh` span with the strategy, the reason (`initial`, `proactive`, `deadline`,
- * `invalidated`, `forced`), the outcome and the new token's fingerprint; {@link metrics} count refreshes,
- * callers that waited for one, and stale tokens handed out.
+ * `invalidated`, `forced`), the replaced token's fingerprint, the outcome (`renewed`, `unchanged` when the
+ * strategy answered the same token, `adopted` when another process had stored a newer grant, `failed`) and
+ * either the new token's fingerprint or the error's tag; tokens appear by fingerprint only. {@link metrics}
+ * count refreshes, callers that waited for one, and stale tokens handed out.
  *
  * @since 0.1.0
  */

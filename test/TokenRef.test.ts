@@ -18,8 +18,7 @@ import {
   Schedule,
   Scope,
   Stream,
-  TestClock,
-  Tracer
+  TestClock
 } from "effect"
 import * as AuthError from "../src/AuthError.js"
 import * as AuthStrategy from "../src/AuthStrategy.js"
@@ -29,6 +28,7 @@ import * as TokenGrant from "../src/TokenGrant.js"
 import * as TokenRef from "../src/TokenRef.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { accounts, Fault, Simulator } from "../src/testing/index.js"
+import { captureLogs, captureSpans, type SpanCapture } from "./reliability/support/capture.js"
 import { type FakeStrategy, invalidCredentials, makeFakeStrategy, serverError } from "./support/fakeStrategy.js"
 
 const day = Duration.toMillis("1 day")
@@ -99,6 +99,23 @@ const grantAt = (token: string, issuedAt: number, options: { readonly lifetime?:
     orgs: [],
     strategy: "stored"
   })
+
+/** A store in which another process saves a newer grant just before each refresh here gets the store's lock. */
+const savedElsewhereFirst = Effect.map(
+  TokenStore.makeMemory,
+  (memory): TokenStore.Service => ({
+    ...memory,
+    exclusive: (key, refresh) =>
+      Effect.zipRight(
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.orDie(memory.save(key, grantAt("from-elsewhere", now)))
+        ),
+        memory.exclusive(key, refresh)
+      )
+  })
+)
+
+const refreshSpans = (spans: SpanCapture) => spans.spans.filter((span) => span.name === "TokenRef.refresh")
 
 describe("TokenRef", () => {
   describe("get", () => {
@@ -586,19 +603,7 @@ describe("TokenRef", () => {
     it.scoped("adopts a grant another process saved while this one waited for the store", () =>
       Effect.gen(function* () {
         const fake = makeFakeStrategy()
-        const memory = yield* TokenStore.makeMemory
-        // Another holder saves a newer grant just before this refresh gets the store's lock.
-        const store: TokenStore.Service = {
-          ...memory,
-          exclusive: (key, refresh) =>
-            Effect.zipRight(
-              Effect.flatMap(Clock.currentTimeMillis, (now) =>
-                Effect.orDie(memory.save(key, grantAt("from-elsewhere", now)))
-              ),
-              memory.exclusive(key, refresh)
-            )
-        }
-        const tokens = yield* makeRef(fake, { storeKey }, store)
+        const tokens = yield* makeRef(fake, { storeKey }, yield* savedElsewhereFirst)
 
         const token = yield* tokens.get
 
@@ -642,38 +647,122 @@ describe("TokenRef", () => {
   })
 
   describe("observability", () => {
+    const refreshCount = (reason: string, outcome: string) =>
+      counter(TokenRef.metrics.refreshes, [
+        ["reason", reason],
+        ["outcome", outcome]
+      ])
+
     it.scoped("records a span per refresh with the reason, outcome and fingerprint, never the token", () =>
       Effect.gen(function* () {
-        const spans: Array<Tracer.Span> = []
-        const base = yield* Effect.tracer
-        const tracer = Tracer.make({
-          span: (...args) => {
-            const span = base.span(...args)
-            spans.push(span)
-            return span
-          },
-          context: base.context
-        })
+        const spans = captureSpans()
         const fake = makeFakeStrategy()
-        const refreshesBefore = yield* counter(TokenRef.metrics.refreshes, [
-          ["reason", "initial"],
-          ["outcome", "renewed"]
-        ])
-        const tokens = yield* makeRef(fake).pipe(Effect.withTracer(tracer))
+        const refreshesBefore = yield* refreshCount("initial", "renewed")
+        const tokens = yield* makeRef(fake).pipe(Effect.provide(spans.layer))
 
-        const token = yield* tokens.get.pipe(Effect.withTracer(tracer))
+        const token = yield* tokens.get.pipe(Effect.provide(spans.layer))
 
-        const refresh = spans.find((span) => span.name === "TokenRef.refresh")
-        expect(refresh?.attributes.get("opensolar.refresh.reason")).toBe("initial")
-        expect(refresh?.attributes.get("opensolar.refresh.outcome")).toBe("renewed")
-        expect(refresh?.attributes.get("opensolar.auth.strategy")).toBe("fake")
-        expect(refresh?.attributes.get("opensolar.token.fingerprint")).toBe(BearerToken.fingerprint(token))
-        expect(JSON.stringify([...(refresh?.attributes.values() ?? [])])).not.toContain(text(token))
-        const refreshesAfter = yield* counter(TokenRef.metrics.refreshes, [
-          ["reason", "initial"],
-          ["outcome", "renewed"]
-        ])
-        expect(refreshesAfter - refreshesBefore).toBe(1)
+        const [refresh] = refreshSpans(spans)
+        expect(refresh?.span.attributes.get("opensolar.refresh.reason")).toBe("initial")
+        expect(refresh?.span.attributes.get("opensolar.refresh.outcome")).toBe("renewed")
+        expect(refresh?.span.attributes.get("opensolar.auth.strategy")).toBe("fake")
+        expect(refresh?.span.attributes.get("opensolar.token.fingerprint")).toBe(BearerToken.fingerprint(token))
+        expect(refresh?.text()).not.toContain(text(token))
+        expect((yield* refreshCount("initial", "renewed")) - refreshesBefore).toBe(1)
+      })
+    )
+
+    it.scoped("records a failed refresh with the error's tag and the fingerprint of the token it kept", () =>
+      Effect.gen(function* () {
+        const spans = captureSpans()
+        const fake = makeFakeStrategy({ failure: (index) => (index === 0 ? undefined : serverError) })
+        const failedBefore = yield* refreshCount("forced", "failed")
+        const tokens = yield* makeRef(fake)
+        const token = yield* tokens.get
+
+        const failed = yield* Effect.either(tokens.refresh.pipe(Effect.provide(spans.layer)))
+
+        const [refresh] = refreshSpans(spans)
+        expect(Either.isLeft(failed) && failed.left._tag).toBe("ServerError")
+        expect(refresh?.span.attributes.get("opensolar.refresh.outcome")).toBe("failed")
+        expect(refresh?.span.attributes.get("opensolar.refresh.error")).toBe("ServerError")
+        expect(refresh?.span.attributes.get("opensolar.token.previous_fingerprint")).toBe(
+          BearerToken.fingerprint(token)
+        )
+        expect(refresh?.text()).not.toContain(text(token))
+        expect((yield* refreshCount("forced", "failed")) - failedBefore).toBe(1)
+      })
+    )
+
+    it.scoped("records a refresh answered with the same token as unchanged", () =>
+      Effect.gen(function* () {
+        const spans = captureSpans()
+        const fake = makeFakeStrategy({ sameToken: true })
+        const unchangedBefore = yield* refreshCount("forced", "unchanged")
+        const tokens = yield* makeRef(fake)
+        const token = yield* tokens.get
+
+        yield* tokens.refresh.pipe(Effect.provide(spans.layer))
+
+        const [refresh] = refreshSpans(spans)
+        expect(fake.calls.map((call) => call.token)).toEqual([text(token), text(token)])
+        expect(refresh?.span.attributes.get("opensolar.refresh.outcome")).toBe("unchanged")
+        expect(refresh?.span.attributes.get("opensolar.token.fingerprint")).toBe(BearerToken.fingerprint(token))
+        expect((yield* refreshCount("forced", "unchanged")) - unchangedBefore).toBe(1)
+      })
+    )
+
+    it.scoped("records a grant another process stored as adopted", () =>
+      Effect.gen(function* () {
+        const spans = captureSpans()
+        const fake = makeFakeStrategy()
+        const adoptedBefore = yield* refreshCount("initial", "adopted")
+        const tokens = yield* makeRef(fake, { storeKey }, yield* savedElsewhereFirst)
+
+        const token = yield* tokens.get.pipe(Effect.provide(spans.layer))
+
+        const [refresh] = refreshSpans(spans)
+        expect(text(token)).toBe("from-elsewhere")
+        expect(refresh?.span.attributes.get("opensolar.refresh.outcome")).toBe("adopted")
+        expect(refresh?.span.attributes.get("opensolar.token.fingerprint")).toBe(BearerToken.fingerprint(token))
+        expect((yield* refreshCount("initial", "adopted")) - adoptedBefore).toBe(1)
+      })
+    )
+
+    it.scoped("writes no log line that contains a token", () =>
+      Effect.gen(function* () {
+        const logs = captureLogs()
+        const fake = makeFakeStrategy({ failure: (index) => (index === 1 ? serverError : undefined) })
+        const broken: TokenStore.Service = {
+          ...(yield* TokenStore.makeMemory),
+          save: () => Effect.fail(new TokenStore.TokenStoreError({ operation: "save", reason: "the disk is full" }))
+        }
+        const machineToken = BearerToken.unsafeMake("machine-user-token")
+
+        yield* Effect.gen(function* () {
+          const tokens = yield* makeRef(fake, { storeKey, retryPolicy: Schedule.spaced("1 hour") }, broken)
+          const first = yield* tokens.get
+          yield* TestClock.adjust(refreshPoint)
+          yield* TestClock.adjust("1 hour")
+          yield* tokens.invalidate(yield* tokens.get)
+          yield* tokens.invalidate(first)
+          yield* tokens.get
+          const machine = yield* TokenRef.makeStatic(machineToken)
+          yield* machine.invalidate(machineToken)
+        }).pipe(Effect.provide(logs.layer))
+
+        const logged = logs.entries.map((entry) => entry.text)
+        const issued = [
+          ...fake.calls.flatMap((call) => (call.token === undefined ? [] : [call.token])),
+          "machine-user-token"
+        ]
+        expect(fake.calls.length).toBe(4)
+        expect(logged.some((line) => line.includes("retrying"))).toBe(true)
+        expect(logged.some((line) => line.includes("the disk is full"))).toBe(true)
+        expect(logged.some((line) => line.includes(BearerToken.fingerprint(machineToken)))).toBe(true)
+        for (const token of issued) {
+          expect(logged.filter((line) => line.includes(token))).toEqual([])
+        }
       })
     )
   })

@@ -412,7 +412,9 @@ export const make = (
             "opensolar.token.fingerprint": grant.fingerprint
           })
         ),
-        Effect.tapError(() => Effect.annotateCurrentSpan("opensolar.refresh.outcome", "failed")),
+        Effect.tapError((error) =>
+          Effect.annotateCurrentSpan({ "opensolar.refresh.outcome": "failed", "opensolar.refresh.error": error._tag })
+        ),
         Effect.withSpan("TokenRef.refresh", {
           attributes: {
             "opensolar.auth.strategy": strategy.name,

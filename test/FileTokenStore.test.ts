@@ -27,6 +27,7 @@ import * as TokenGrant from "../src/TokenGrant.js"
 import * as TokenRef from "../src/TokenRef.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { accounts, Fault, Simulator } from "../src/testing/index.js"
+import { captureLogs } from "./reliability/support/capture.js"
 import { drive } from "./support/drive.js"
 import { makeFakeStrategy } from "./support/fakeStrategy.js"
 
@@ -190,22 +191,75 @@ describe("FileTokenStore", () => {
     }).pipe(Effect.provide(NodeContext.layer))
   )
 
-  it.scoped("ignores a corrupt file and replaces it on the next save", () =>
-    Effect.gen(function* () {
+  it.scoped("ignores a corrupt file with a debug log that quotes none of it, and replaces it on the next save", () => {
+    const logs = captureLogs()
+    return Effect.gen(function* () {
       const { fs, directory, file } = yield* fixture
       yield* fs.makeDirectory(directory, { recursive: true })
       const store = yield* FileTokenStore.make({ path: file })
+      const truncated = `{ "version": 1, "grants": { "${TokenStore.keyToString(arnie)}": { "token": "arnies-lost-token`
+      const corrupted = ["{ not json", JSON.stringify({ version: 2, grants: {} }), "[]", "", truncated]
 
-      for (const corrupt of ["{ not json", JSON.stringify({ version: 2, grants: {} }), "[]", ""]) {
+      for (const corrupt of corrupted) {
         yield* fs.writeFileString(file, corrupt)
+        const earlier = logs.entries.length
+
         expect(Option.isNone(yield* store.load(arnie))).toBe(true)
+        const logged = logs.entries.slice(earlier)
+        expect(logged.map((entry) => entry.level)).toEqual(["DEBUG"])
+        expect(logged[0]?.text).toContain(`ignoring ${file}: it is not a version 1 token file`)
+        expect(logged[0]?.text).not.toContain("arnies-lost-token")
       }
       yield* store.save(arnie, grant("arnies-token"))
 
       expect(tokenOf(yield* store.load(arnie))).toEqual(Option.some("arnies-token"))
       expect(JSON.parse(yield* fs.readFileString(file)).version).toBe(1)
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(Layer.merge(NodeContext.layer, logs.layer)))
+  })
+
+  it.scoped("ignores a file it may not read with a debug log, and replaces it on the next save", () => {
+    const logs = captureLogs()
+    return Effect.gen(function* () {
+      const { fs, directory, file } = yield* fixture
+      yield* fs.makeDirectory(directory, { recursive: true, mode: 0o700 })
+      yield* fs.writeFileString(file, JSON.stringify({ version: 1, grants: {} }))
+      yield* fs.chmod(file, 0o000)
+      // Permissions do not bind root. As root, reading is refused here as the kernel refuses it to any other
+      // owner without read permission; the reliability tests read such a file as the user `nobody`.
+      const files: FileSystem.FileSystem =
+        process.getuid?.() === 0
+          ? {
+              ...fs,
+              readFileString: (path, encoding) =>
+                Effect.flatMap(fs.stat(path), (info) =>
+                  path === file && (info.mode & 0o400) === 0
+                    ? Effect.fail(
+                        new PlatformError.SystemError({
+                          reason: "PermissionDenied",
+                          module: "FileSystem",
+                          method: "readFile",
+                          pathOrDescriptor: path,
+                          syscall: "open",
+                          description: `EACCES: permission denied, open '${path}'`
+                        })
+                      )
+                    : fs.readFileString(path, encoding)
+                )
+            }
+          : fs
+      const store = yield* FileTokenStore.make({ path: file }).pipe(Effect.provideService(FileSystem.FileSystem, files))
+
+      const before = yield* store.load(arnie)
+      const logged = [...logs.entries]
+      yield* store.save(arnie, grant("arnies-token"))
+
+      expect(Option.isNone(before)).toBe(true)
+      expect(logged.map((entry) => entry.level)).toEqual(["DEBUG"])
+      expect(logged[0]?.text).toContain(`ignoring ${file}: PermissionDenied`)
+      expect(tokenOf(yield* store.load(arnie))).toEqual(Option.some("arnies-token"))
+      expect((yield* fs.stat(file)).mode & 0o777).toBe(0o600)
+    }).pipe(Effect.provide(Layer.merge(NodeContext.layer, logs.layer)))
+  })
 
   it.scoped("ignores one unreadable entry without losing the others", () =>
     Effect.gen(function* () {

@@ -3,9 +3,13 @@
  * grant and does not log in again.
  *
  * The file holds `{ "version": 1, "grants": { "<base URL>|<user>|<org>": <grant> } }`, so several accounts
- * share it without mixing. It is readable by its owner only (directory `0700`, file `0600`), and each save
- * writes a temporary file beside it and renames it over the old one, so a crash never leaves half a file. A
- * file that is missing, unreadable, corrupt or of another version is ignored and replaced on the next save.
+ * share it without mixing. The file is readable by its owner only (`0600`), and each save writes a temporary
+ * file beside it and renames it over the old one, so a crash never leaves half a file. A file that is missing,
+ * unreadable, corrupt or of another version is ignored and replaced on the next save.
+ *
+ * The default directory belongs to the store, so each save keeps it at `0700` even if it already existed with
+ * wider permissions. A directory named by `path` may be shared, such as a home or project directory: it is
+ * created `0700` when missing, but an existing one is left as it is.
  *
  * Processes sharing the file take turns through lock files beside it: `<file>.lock` while one of them saves, so
  * no save is lost, and one per account while one of them logs in, so the others wait and use its grant. A lock
@@ -37,7 +41,10 @@ import * as TokenStore from "./TokenStore.js"
  * @category models
  */
 export interface Options {
-  /** The file. A relative path is taken from the working directory. @default {@link defaultPath} */
+  /**
+   * The file. A relative path is taken from the working directory. Its directory is created `0700` when
+   * missing; an existing one is not changed. @default {@link defaultPath}
+   */
   readonly path?: string | undefined
 }
 
@@ -138,9 +145,21 @@ export const make = (
       )
     )
 
+    // The file is private whatever its directory; a directory that cannot be narrowed does not stop a save.
+    const keepDirectoryPrivate = fs.stat(directory).pipe(
+      Effect.flatMap((info) => ((info.mode & 0o777) === 0o700 ? Effect.void : fs.chmod(directory, 0o700))),
+      Effect.catchAll((error) =>
+        Effect.logDebug(`FileTokenStore: could not make ${directory} private to its owner: ${error.message}`)
+      )
+    )
+    const ownsDirectory = options.path === undefined
+
     const write = (contents: typeof TokenFile.Type) =>
       Effect.gen(function* () {
         yield* fs.makeDirectory(directory, { recursive: true, mode: 0o700 })
+        if (ownsDirectory) {
+          yield* keepDirectoryPrivate
+        }
         const temporary = path.join(directory, `.${path.basename(file)}.${process.pid}.${randomUUID()}.tmp`)
         yield* Effect.gen(function* () {
           yield* fs.writeFileString(temporary, `${JSON.stringify(contents, null, 2)}\n`, { flag: "wx", mode: 0o600 })

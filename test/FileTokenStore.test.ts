@@ -261,6 +261,31 @@ describe("FileTokenStore", () => {
     }).pipe(Effect.provide(Layer.merge(NodeContext.layer, logs.layer)))
   })
 
+  it.scoped("keeps its own directory private even when it exists, and leaves a directory it was given as it is", () =>
+    Effect.gen(function* () {
+      const { fs, path, root } = yield* fixture
+      const ownDirectory = path.join(root, "opensolar-auth")
+      const givenDirectory = path.join(root, "project")
+      for (const directory of [ownDirectory, givenDirectory]) {
+        yield* fs.makeDirectory(directory)
+        yield* fs.chmod(directory, 0o755)
+      }
+      const own = yield* FileTokenStore.make().pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["XDG_CONFIG_HOME", root]])))
+      )
+      const given = yield* FileTokenStore.make({ path: path.join(givenDirectory, "tokens.json") })
+
+      yield* own.save(arnie, grant("arnies-token"))
+      yield* given.save(arnie, grant("arnies-token"))
+
+      const modeOf = (file: string) => Effect.map(fs.stat(file), (info) => info.mode & 0o777)
+      expect(yield* modeOf(ownDirectory)).toBe(0o700)
+      expect(yield* modeOf(path.join(ownDirectory, "tokens.json"))).toBe(0o600)
+      expect(yield* modeOf(givenDirectory)).toBe(0o755)
+      expect(yield* modeOf(path.join(givenDirectory, "tokens.json"))).toBe(0o600)
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
+
   it.scoped("ignores one unreadable entry without losing the others", () =>
     Effect.gen(function* () {
       const { fs, file } = yield* fixture

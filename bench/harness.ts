@@ -8,7 +8,7 @@ export interface Figure {
   readonly title: string
   readonly value: number
   /** `ratio`: subject ÷ baseline measured in the same run; `count`: a plain number, such as upstream calls. */
-  readonly unit: "ratio" | "count" | "bytes per operation"
+  readonly unit: "ratio" | "count"
   /** How to read `value`: what it divides by what, and which direction is better. */
   readonly reading: string
   /** The measurements behind `value`, for a reader who wants to check it. */
@@ -78,8 +78,6 @@ const formatValue = (figure: Figure): string => {
       return `${formatNumber(figure.value)}×`
     case "count":
       return formatInteger(figure.value)
-    case "bytes per operation":
-      return `${formatNumber(figure.value)} B/op`
   }
 }
 

@@ -95,6 +95,10 @@ const herdFigures = (result: herd.HerdBenchResult): Array<Figure> => {
     `upstream answers after ${formatInteger(result.latencyMillis)} ms, and one login alone, timed in the same ` +
     "round, is the round trip."
   const roundTrips = result.rounds.map((round) => formatNumber(round.roundTripMillis, 1)).join(", ")
+  const loginsPerRound = result.rounds.map((round) => round.tokenRef.upstreamCalls).join(", ")
+  const lastToken = (round: herd.HerdRound) =>
+    `${formatInteger(round.tokenRef.lastTokenAfterMillis)}/${formatInteger(round.cached.lastTokenAfterMillis)}`
+  const lastTokens = result.rounds.map(lastToken).join(", ")
   return [
     {
       id: "herd.upstreamCalls",
@@ -102,7 +106,7 @@ const herdFigures = (result: herd.HerdBenchResult): Array<Figure> => {
       value: result.upstreamCalls,
       unit: "count",
       reading: "logins the herd caused; must be 1 in every round, with every caller receiving the same token.",
-      detail: `${conditions} Logins per round: ${result.rounds.map((round) => round.tokenRef.upstreamCalls).join(", ")}.`,
+      detail: `${conditions} Logins per round: ${loginsPerRound}.`,
       ok: result.ok
     },
     {
@@ -137,12 +141,7 @@ const herdFigures = (result: herd.HerdBenchResult): Array<Figure> => {
         "at Effect.cached(login); 1 = nothing beyond what waking the fibers costs the runtime, lower is better.",
       detail:
         "Median over rounds; the two herds alternate within each round. Last token after release, TokenRef " +
-        `against Effect.cached: ${result.rounds
-          .map(
-            (round) =>
-              `${formatInteger(round.tokenRef.lastTokenAfterMillis)}/${formatInteger(round.cached.lastTokenAfterMillis)}`
-          )
-          .join(", ")} ms.`,
+        `against Effect.cached: ${lastTokens} ms.`,
       ok: true
     }
   ]
@@ -186,32 +185,33 @@ const bundleFigures = (result: bundle.BundleBenchResult): Array<Figure> => [
 const heapFigure = (
   id: string,
   title: string,
-  operation: string,
+  operations: string,
   growth: heap.HeapGrowth,
   extra: string,
   ok: boolean
 ): Figure => ({
   id,
   title,
-  value: growth.excessBytesPerOperation,
-  unit: "bytes per operation",
+  value: growth.retainedRatio,
+  unit: "ratio",
   reading:
-    `heap kept per ${operation} (heapUsed after a full GC, after the loop − before it) minus the same for a ` +
-    `loop of as many bare Ref.get; flat = about 0, below ${formatNumber(growth.flatBelowBytesPerOperation)} B/op here.`,
+    `heapUsed after a full GC following a loop of ${operations} ÷ the same after a loop of as many bare Ref.get, ` +
+    "alternating in one process; 1 = nothing more kept, lower is better.",
   detail:
-    `${growth.flat ? "Flat" : "GROWS"}: ${formatNumber(growth.subjectBytesPerOperation, 3)} B/op against ` +
-    `${formatNumber(growth.baselineBytesPerOperation, 3)} B/op for the baseline, over ` +
-    `${formatInteger(growth.operations)} operations; heap after ÷ heap after the baseline: ` +
-    `${formatNumber(growth.retainedRatio, 4)}×.${extra}`,
+    `${growth.flat ? "Flat" : "GROWS"}: ${formatNumber(growth.retainedRatio, 4)}×; kept per operation ` +
+    `(heapUsed after the loop − before it) ${formatNumber(growth.subjectBytesPerOperation, 3)} B against ` +
+    `${formatNumber(growth.baselineBytesPerOperation, 3)} B for the baseline, over ` +
+    `${formatInteger(growth.operations)} operations; the excess, ${formatNumber(growth.excessBytesPerOperation, 3)} ` +
+    `B/op, is flat below ${formatNumber(growth.flatBelowBytesPerOperation)} B/op.${extra}`,
   ok: ok && growth.flat
 })
 
 const heapFigures = (result: heap.HeapBenchResult): Array<Figure> => [
-  heapFigure("heap.get", `Heap, ${formatInteger(result.gets.operations)} get`, "get", result.gets, "", true),
+  heapFigure("heap.get", `Heap, ${formatInteger(result.gets.operations)} get`, "get calls", result.gets, "", true),
   heapFigure(
     "heap.refreshCycles",
     `Heap, ${formatInteger(result.refreshCycles.operations)} refresh cycles`,
-    "refresh cycle (clock past the deadline, then get)",
+    "refresh cycles (clock past the deadline, then get)",
     result.refreshCycles,
     ` Refreshes made: ${formatInteger(result.refreshesMade)} of ${formatInteger(result.refreshesExpected)} expected.`,
     result.refreshesMade === result.refreshesExpected

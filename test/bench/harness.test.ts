@@ -60,7 +60,7 @@ describe("bench harness", () => {
       report([
         figure({}),
         figure({ id: "herd.upstreamCalls", title: "Herd: upstream logins", value: 1, unit: "count" }),
-        figure({ id: "heap.get", title: "Heap, 10 get", value: 0.5, unit: "bytes per operation" })
+        figure({ id: "heap.get", title: "Heap, 10 get", value: 1.0004, unit: "ratio" })
       ])
     )
     const lines = table.split("\n")
@@ -69,7 +69,7 @@ describe("bench harness", () => {
     expect(lines[1]).toContain("node v20.20.2, 2 CPUs (Test CPU)")
     expect(table).toMatch(/TokenRef\.get hot path +1\.25× +ok/)
     expect(table).toMatch(/Herd: upstream logins +1 +ok/)
-    expect(table).toMatch(/Heap, 10 get +0\.50 B\/op +ok/)
+    expect(table).toMatch(/Heap, 10 get +1\.00× +ok/)
     expect(lines.at(-1)).toBe("No failures.")
   })
 

@@ -1,17 +1,23 @@
 /**
- * Generated garbage — random and awkward text, numbers at and beyond their edges, values of any type — for every
- * public constructor, option and environment variable: each answers with a value that works or a typed error
- * (`ConfigurationError`, `ParseError`, `MfaCodeUnavailable`, an API error), never a defect, an exception or an
- * unhandled rejection, and never with a secret in the error.
+ * Generated garbage — random and awkward text, numbers at and beyond their edges, values of any type, and what the
+ * library's schemas describe, accepted or refused — for every public constructor, option and environment variable:
+ * each answers with a value that works or a typed error (`ConfigurationError`, `ParseError`, `MfaCodeUnavailable`,
+ * `TokenStoreError`, an API error), never a defect, an exception or an unhandled rejection, and never with a secret
+ * in the error.
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as FileSystem from "@effect/platform/FileSystem"
 import * as KeyValueStore from "@effect/platform/KeyValueStore"
+import * as Path from "@effect/platform/Path"
+import * as Terminal from "@effect/platform/Terminal"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { afterAll, beforeAll, describe, expect, it, layer } from "@effect/vitest"
 import {
+  Arbitrary,
   Cause,
   ConfigProvider,
   DateTime,
+  Duration,
   Effect,
   Either,
   FastCheck as fc,
@@ -32,14 +38,16 @@ import * as OpenSolar from "../../src/OpenSolar.js"
 import * as OpenSolarApi from "../../src/OpenSolarApi.js"
 import * as OpenSolarClient from "../../src/OpenSolarClient.js"
 import * as OpenSolarConfig from "../../src/OpenSolarConfig.js"
+import * as RedisTokenStore from "../../src/RedisTokenStore.js"
 import * as RetryPolicy from "../../src/RetryPolicy.js"
 import * as TokenGrant from "../../src/TokenGrant.js"
 import * as TokenRef from "../../src/TokenRef.js"
 import * as TokenStore from "../../src/TokenStore.js"
 import { accounts, Simulator } from "../../src/testing/index.js"
 import { makeFakeStrategy } from "../support/fakeStrategy.js"
+import { freePort } from "../support/redisServer.js"
 import { type ProcessWatch, startProcessWatch } from "./support/capture.js"
-import { anything, durationLike, number, optional, text } from "./support/garbage.js"
+import { anything, described, durationLike, encoded, number, optional, text } from "./support/garbage.js"
 import { describeExit } from "./support/outcome.js"
 import { apiLayer } from "./support/stack.js"
 
@@ -99,6 +107,51 @@ const revealable = (secret: string | undefined, others: ReadonlyArray<string | u
   secret !== undefined && secret.trim().length >= 12 && !others.some((other) => other?.includes(secret.trim()))
 
 // ---------------------------------------------------------------------------------------------------------------
+// What the schemas describe
+
+// Fast-check cannot invert a filter, and random text is seldom 4 to 10 digits: the codes are made as such.
+const MfaCode = Credentials.MfaCode.annotations({
+  arbitrary: () => (fc) => fc.stringMatching(/^[0-9]{4,10}$/).map(Redacted.make)
+})
+
+const username = fc.oneof(described(Credentials.Username), fc.constant(example.username))
+
+const password = fc.oneof(described(Credentials.Password), fc.constant(example.password))
+
+const machineUserToken = fc.oneof(described(BearerToken.BearerToken), fc.constant(accounts.machine.token))
+
+const orgId = described(Credentials.OrgId)
+
+// The decoded side of `BaseUrl` is unchecked text, which its encoder refuses: its garbage is text of every kind.
+const baseUrl = fc.oneof(
+  anything,
+  Arbitrary.make(Schema.encodedSchema(BaseUrl.BaseUrl)),
+  text.map((garbage) => `https://${garbage}`),
+  fc.constant(BaseUrl.production)
+)
+
+const grant = Arbitrary.make(TokenGrant.TokenGrant)
+
+/** A store key as `TokenRef` files grants under: text of every kind, and an organisation id or none. */
+const storeKey: fc.Arbitrary<TokenStore.StoreKey> = fc.record(
+  {
+    baseUrl: fc.oneof(text, fc.constant(BaseUrl.production)),
+    subject: fc.oneof(text, encoded(Credentials.Username)),
+    orgId: Arbitrary.make(Credentials.OrgId)
+  },
+  { requiredKeys: ["baseUrl", "subject"] }
+)
+
+const units = ["", " seconds", "s", " days", "d", "h", " hours", "m", "ms", " millis", " micros", " nanos", "w", "y"]
+
+/** Lifetimes as text: numbers with and without a unit, and text of every kind. */
+const lifetimeText = fc.oneof(
+  text,
+  fc.tuple(number, fc.constantFrom(...units)).map(([amount, unit]) => `${amount}${unit}`),
+  fc.tuple(fc.nat(), fc.constantFrom(...units)).map(([amount, unit]) => `${amount}${unit}`)
+)
+
+// ---------------------------------------------------------------------------------------------------------------
 // Environment variables
 
 const validEnvironment: Record<string, string> = {
@@ -111,6 +164,17 @@ const validEnvironment: Record<string, string> = {
 
 const variableNames = Object.values(OpenSolarConfig.variables)
 
+/** A variable's text: what its schema describes, written as a variable holds it, or text of every kind. */
+const variableText: Readonly<Record<string, fc.Arbitrary<string>>> = {
+  [OpenSolarConfig.variables.baseUrl]: Arbitrary.make(Schema.encodedSchema(BaseUrl.BaseUrl)),
+  [OpenSolarConfig.variables.username]: encoded(Credentials.Username),
+  [OpenSolarConfig.variables.password]: encoded(Credentials.Password),
+  [OpenSolarConfig.variables.mfaCode]: encoded(MfaCode),
+  [OpenSolarConfig.variables.token]: encoded(BearerToken.BearerToken),
+  [OpenSolarConfig.variables.orgId]: encoded(Credentials.OrgIdFromString),
+  [OpenSolarConfig.variables.lifetime]: lifetimeText
+}
+
 /** Each variable absent, valid, or garbage; the secrets sometimes carry a canary long enough to look for. */
 const environment: fc.Arbitrary<Record<string, string | undefined>> = fc
   .record(
@@ -120,6 +184,7 @@ const environment: fc.Arbitrary<Record<string, string | undefined>> = fc
         optional(
           fc.oneof(
             text,
+            variableText[name] ?? text,
             fc.constant(validEnvironment[name] ?? "JBSWY3DPEHPK3PXP"),
             text.map((garbage) => `canary-${name}-${garbage}`)
           )
@@ -145,6 +210,14 @@ const plainValues = (variables: Record<string, string | undefined>) =>
   Object.entries(variables)
     .filter(([name]) => !secretVariables.includes(name as (typeof secretVariables)[number]))
     .map(([, value]) => value)
+
+/** Stores to keep grants in: none, memory, a key-value store, and one that cannot be built. */
+const stores = fc.constantFrom<Layer.Layer<TokenStore.TokenStore, TokenStore.TokenStoreError> | undefined>(
+  undefined,
+  TokenStore.layerMemory,
+  TokenStore.layerKeyValueStore().pipe(Layer.provide(KeyValueStore.layerMemory)),
+  Layer.fail(new TokenStore.TokenStoreError({ operation: "load", reason: "the store is out of order" }))
+)
 
 describe("bad input: environment variables", () => {
   it.effect.prop(
@@ -172,11 +245,12 @@ describe("bad input: environment variables", () => {
   )
 
   it.effect.prop(
-    "OpenSolar.layerConfig and AuthStrategy.layerConfig build or fail with a ConfigurationError",
-    [environment],
-    ([variables]) =>
+    "OpenSolar.layerConfig, layerConfigWith any store and AuthStrategy.layerConfig build or fail with a typed error",
+    [environment, stores],
+    ([variables, store]) =>
       Effect.gen(function* () {
         const whole = yield* settleExit(Effect.scoped(Layer.build(OpenSolar.layerConfig)))
+        const withStore = yield* settleExit(Effect.scoped(Layer.build(OpenSolar.layerConfigWith({ store }))))
         const strategy = yield* settleExit(
           Effect.scoped(Layer.build(AuthStrategy.layerConfig.pipe(Layer.provide(OpenSolarApi.layer()))))
         )
@@ -184,6 +258,8 @@ describe("bad input: environment variables", () => {
         expect(["success", "ConfigurationError"]).toContain(whole.outcome)
         expect(["success", "ConfigurationError"]).toContain(strategy.outcome)
         expect(whole.outcome).toBe(strategy.outcome)
+        // A store is built only for a login: a broken one then fails the layer with its own error.
+        expect([whole.outcome, "TokenStoreError"]).toContain(withStore.outcome)
       }).pipe(Effect.withConfigProvider(providerOf(variables)), Effect.provide(FetchHttpClient.layer)),
     runs
   )
@@ -205,18 +281,70 @@ describe("bad input: environment variables", () => {
       }),
     runs
   )
+
+  it.prop(
+    "OpenSolarConfig.parseLifetime reads a lifetime of 1 ms to 100 years, or says why the text is not one",
+    [lifetimeText],
+    ([lifetime]) => {
+      const parsed = OpenSolarConfig.parseLifetime(lifetime)
+
+      if (Either.isRight(parsed)) {
+        expect(Duration.toMillis(parsed.right)).toBeGreaterThanOrEqual(1)
+        expect(Duration.lessThanOrEqualTo(parsed.right, Duration.days(36_525))).toBe(true)
+      } else {
+        expect(parsed.left).toContain(lifetime.trim())
+        expect(parsed.left).toMatch(/7 days/)
+      }
+    },
+    runs
+  )
 })
 
 // ---------------------------------------------------------------------------------------------------------------
 // Schemas
 
+/** The public schemas whose decoded values fast-check can make, with `MfaCode` given a way to make codes. */
+const schemas: ReadonlyArray<readonly [string, Schema.Schema<any, any>]> = [
+  ["Credentials.Username", Credentials.Username],
+  ["Credentials.Password", Credentials.Password],
+  ["Credentials.MfaCode", MfaCode],
+  ["Credentials.OrgId", Credentials.OrgId],
+  ["Credentials.OrgIdFromString", Credentials.OrgIdFromString],
+  ["Credentials.Credentials", Credentials.Credentials],
+  ["BearerToken.BearerTokenText", BearerToken.BearerTokenText],
+  ["BearerToken.BearerToken", BearerToken.BearerToken],
+  ["BearerToken.NearmapImageryToken", BearerToken.NearmapImageryToken],
+  ["TokenGrant.GrantUser", TokenGrant.GrantUser],
+  ["TokenGrant.GrantOrg", TokenGrant.GrantOrg],
+  ["TokenGrant.TokenGrant", TokenGrant.TokenGrant],
+  ["FileTokenStore.TokenFile", FileTokenStore.TokenFile]
+]
+
 describe("bad input: schemas", () => {
+  for (const [name, schema] of schemas) {
+    it.prop(
+      `${name} decodes what it describes or refuses it with a ParseError, and reads back what it writes`,
+      [described(schema), Arbitrary.make(schema)],
+      ([input, valid]) => {
+        const decoded = Schema.decodeUnknownEither(schema)(input)
+        const written = Schema.encodeSync(schema)(valid)
+        const readBack = Schema.decodeUnknownEither(schema)(written)
+
+        if (Either.isLeft(decoded)) {
+          expect(ParseResult.isParseError(decoded.left)).toBe(true)
+          expect(decoded.left.message.length).toBeGreaterThan(0)
+        }
+        expect(Either.map(readBack, Schema.encodeSync(schema))).toEqual(Either.right(written))
+      },
+      runs
+    )
+  }
+
   it.prop(
     "BaseUrl decodes to https (or http on loopback) without user or query, or refuses with a ParseError",
     [
       fc.oneof(
-        anything,
-        text.map((garbage) => `https://${garbage}`),
+        baseUrl,
         text.map((garbage) => `http://127.0.0.1${garbage}`)
       )
     ],
@@ -237,33 +365,15 @@ describe("bad input: schemas", () => {
   )
 
   it.prop(
-    "Credentials, their parts and BearerToken.fromString decode or refuse with a ParseError, never throw",
-    [anything, anything],
-    ([first, second]) => {
-      const schemas: ReadonlyArray<Schema.Schema<any, any>> = [
-        Credentials.Username,
-        Credentials.Password,
-        Credentials.MfaCode,
-        Credentials.OrgId,
-        Credentials.OrgIdFromString,
-        Credentials.Credentials,
-        BearerToken.BearerToken,
-        BearerToken.NearmapImageryToken,
-        TokenGrant.TokenGrant
-      ]
-      for (const schema of schemas) {
-        for (const input of [first, { username: first, password: second }]) {
-          const decoded = Schema.decodeUnknownEither(schema)(input)
-          if (Either.isLeft(decoded)) {
-            expect(ParseResult.isParseError(decoded.left)).toBe(true)
-          }
-        }
-      }
-      const token = BearerToken.fromString(typeof first === "string" ? first : String(second))
+    "BearerToken.fromString makes a token of any text without white space, or refuses with a ParseError",
+    [fc.oneof(text, encoded(BearerToken.BearerToken))],
+    ([input]) => {
+      const token = BearerToken.fromString(input)
+
       if (Either.isLeft(token)) {
         expect(ParseResult.isParseError(token.left)).toBe(true)
       } else {
-        expect(BearerToken.value(token.right).length).toBeGreaterThan(0)
+        expect(BearerToken.value(token.right)).toBe(input)
       }
     },
     runs
@@ -276,15 +386,7 @@ describe("bad input: schemas", () => {
 describe("bad input: constructors and options", () => {
   it.effect.prop(
     "OpenSolarApi.make takes a base URL and timeout or fails with a ConfigurationError naming them",
-    [
-      optional(
-        fc.oneof(
-          anything,
-          text.map((garbage) => `https://${garbage}`)
-        )
-      ),
-      optional(durationLike)
-    ],
+    [optional(baseUrl), optional(durationLike)],
     ([baseUrl, timeout]) =>
       Effect.gen(function* () {
         const { outcome, error } = yield* settleExit(
@@ -301,7 +403,12 @@ describe("bad input: constructors and options", () => {
 
   it.effect.prop(
     "OpenSolarClient.make takes its options or fails with a ConfigurationError; forOrg refuses bad ids per request",
-    [optional(anything), optional(anything), optional(durationLike), number],
+    [
+      optional(baseUrl),
+      optional(anything),
+      optional(durationLike),
+      fc.oneof(number, Arbitrary.make(Credentials.OrgId))
+    ],
     ([baseUrl, maxRedirects, timeout, orgId]) =>
       Effect.gen(function* () {
         const made = yield* settleExit(
@@ -327,11 +434,12 @@ describe("bad input: constructors and options", () => {
     [
       fc.record(
         {
-          baseUrl: anything,
-          username: fc.oneof(anything, fc.constant(example.username)),
-          password: fc.oneof(anything, fc.constant(example.password)),
-          token: fc.oneof(anything, fc.constant(accounts.machine.token)),
-          orgId: anything,
+          baseUrl,
+          username,
+          password,
+          token: machineUserToken,
+          orgId,
+          mfa: fc.oneof(anything, fc.constant(MfaCodeSource.static("123456"))),
           lifetime: durationLike,
           timeout: durationLike,
           client: fc.record({ maxRedirects: anything, timeout: durationLike }, { requiredKeys: [] }),
@@ -377,7 +485,9 @@ describe("bad input: constructors and options", () => {
         jitter: optional(durationLike),
         safetyMargin: optional(durationLike),
         wakeInterval: optional(durationLike),
-        storeKey: optional(fc.record({ baseUrl: text, subject: text, orgId: optional(number) }))
+        storeKey: optional(
+          fc.record({ baseUrl: text, subject: fc.oneof(text, encoded(Credentials.Username)), orgId: optional(orgId) })
+        )
       })
     ],
     ([options]) =>
@@ -439,7 +549,7 @@ describe("bad input: constructors and options", () => {
 
   it.effect.prop(
     "MfaCodeSource.totp, static and fromEffect take any text: a code of 4 to 10 digits or MfaCodeUnavailable",
-    [text, text],
+    [text, fc.oneof(text, encoded(MfaCode))],
     ([secret, code]) =>
       Effect.gen(function* () {
         const sources = [
@@ -501,6 +611,235 @@ describe("bad input: constructors and options", () => {
       }),
     runs
   )
+
+  it.effect.prop(
+    "TokenRef.makeStatic hands out the token it was given, and a rejection of it or of another changes nothing",
+    [Arbitrary.make(BearerToken.BearerToken), Arbitrary.make(BearerToken.BearerToken)],
+    ([token, other]) =>
+      Effect.gen(function* () {
+        const tokens = yield* TokenRef.makeStatic(token)
+
+        yield* tokens.invalidate(other)
+        yield* tokens.invalidate(token)
+
+        expect(BearerToken.equals(yield* tokens.get, token)).toBe(true)
+        expect(Option.map(yield* tokens.current, (current) => current.isPermanent)).toEqual(Option.some(true))
+      }),
+    runs
+  )
+
+  it.effect.prop(
+    "MfaCodeSource.prompt takes any message and number of attempts: a code of 4 to 10 digits or MfaCodeUnavailable",
+    [
+      fc.record({ message: text, attempts: number }, { requiredKeys: [] }),
+      fc.constantFrom("none", "not interactive", "interactive"),
+      fc.array(fc.oneof(text, encoded(MfaCode)), { maxLength: 4 })
+    ],
+    ([options, terminal, answers]) =>
+      Effect.gen(function* () {
+        const source = yield* MfaCodeSource.prompt(options)
+
+        const { outcome, value } = yield* settleExit(
+          terminal === "none"
+            ? source.next
+            : Effect.provide(source.next, answering(answers, terminal === "interactive"))
+        )
+
+        expect(["success", "MfaCodeUnavailable"]).toContain(outcome)
+        if (value !== undefined) {
+          expect(Redacted.value(value)).toMatch(/^[0-9]{4,10}$/)
+          expect(answers.map((answer) => answer.trim())).toContain(Redacted.value(value))
+        }
+      }),
+    runs
+  )
+})
+
+/** A terminal that answers with `answers` in turn, then as if the person pressed Ctrl+C. */
+const answering = (answers: ReadonlyArray<string>, interactive: boolean): Layer.Layer<Terminal.Terminal> => {
+  const pending = [...answers]
+  return Layer.succeed(Terminal.Terminal, {
+    columns: Effect.succeed(80),
+    rows: Effect.succeed(24),
+    isTTY: Effect.succeed(interactive),
+    readInput: Effect.die("the prompt reads lines"),
+    readLine: Effect.suspend(() => {
+      const answer = pending.shift()
+      return answer === undefined ? Effect.fail(new Terminal.QuitException()) : Effect.succeed(answer)
+    }),
+    display: () => Effect.void
+  })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Token stores
+
+/**
+ * Saves a grant under a key and loads it back: the same grant, or a `TokenStoreError` from the save and nothing
+ * (or a `TokenStoreError`) from the load.
+ */
+const expectRoundTrip = (store: TokenStore.Service, key: TokenStore.StoreKey, saved: TokenGrant.TokenGrant) =>
+  Effect.gen(function* () {
+    const save = yield* settleExit(store.save(key, saved))
+    const load = yield* settleExit(store.load(key))
+
+    expect(["success", "TokenStoreError"]).toContain(save.outcome)
+    expect(["success", "TokenStoreError"]).toContain(load.outcome)
+    if (save.outcome === "success") {
+      const encode = Schema.encodeSync(TokenGrant.TokenGrant)
+      expect(Option.map(load.value ?? Option.none(), encode)).toEqual(Option.some(encode(saved)))
+    } else {
+      expect(Option.isNone(load.value ?? Option.none())).toBe(true)
+    }
+  })
+
+/** A file named after `garbage` inside `directory`: slashes are replaced, so that it stays inside. */
+const fileIn = (path: Path.Path, directory: string, garbage: string): string =>
+  path.join(directory, `store-${garbage.replaceAll("/", "_")}`)
+
+const fileStores = {
+  make: (options: FileTokenStore.Options) => FileTokenStore.make(options),
+  layer: (options: FileTokenStore.Options) =>
+    Effect.flatMap(Layer.build(FileTokenStore.layer(options)), (context) =>
+      Effect.provide(TokenStore.TokenStore, context)
+    ),
+  layerNode: (options: FileTokenStore.Options) =>
+    Effect.flatMap(Layer.build(FileTokenStore.layerNode(options)), (context) =>
+      Effect.provide(TokenStore.TokenStore, context)
+    )
+}
+
+/** Waits `count` turns of the event loop's timers: what a callback throws on a later turn has then been thrown. */
+const timerTurns = (count: number) =>
+  Effect.promise(async () => {
+    for (let turn = 0; turn < count; turn++) {
+      await new Promise((resolve) => setTimeout(resolve, 0))
+    }
+  })
+
+/** Stands for a Redis URL on this machine where nothing listens. */
+const closedPort = "redis://closed-port"
+
+/** Options that once made the Redis store die rather than fail: tried first in every run. */
+const knownToFail: Array<[unknown]> = [[null], [{ url: closedPort, redis: { connectTimeout: "x" } }]]
+
+/**
+ * The options with their URL kept to this machine: a Redis URL naming another host, or none (whose default is the
+ * usual port here, where a Redis may run), names a port where nothing listens instead.
+ */
+const onLoopback = (options: unknown) =>
+  Effect.map(freePort, (port) => {
+    if (typeof options !== "object" || options === null) {
+      return options
+    }
+    const url = (options as { readonly url?: unknown }).url
+    const text = Redacted.isRedacted(url) ? Redacted.value(url) : url
+    const parsed = typeof text === "string" && URL.canParse(text) ? new URL(text) : undefined
+    const elsewhere =
+      url === undefined ||
+      (parsed !== undefined && /^rediss?:$/.test(parsed.protocol) && parsed.hostname !== "127.0.0.1")
+    return elsewhere ? { ...options, url: `redis://127.0.0.1:${port}` } : options
+  })
+
+/** `ioredis` options that do not say where Redis is: any of them may be garbage. */
+const redisOptions = {
+  connectTimeout: fc.oneof(number, anything),
+  commandTimeout: fc.oneof(number, anything),
+  db: fc.oneof(number, anything),
+  username: fc.oneof(text, anything),
+  password: fc.oneof(text, anything),
+  connectionName: fc.oneof(text, anything),
+  keyPrefix: fc.oneof(text, anything),
+  maxRetriesPerRequest: fc.oneof(number, anything),
+  enableAutoPipelining: anything,
+  keepAlive: fc.oneof(number, anything)
+}
+
+describe("bad input: token stores", () => {
+  it.effect.prop(
+    "FileTokenStore.make, layer and layerNode keep a grant in a file of any name, or fail with a TokenStoreError",
+    [fc.constantFrom<keyof typeof fileStores>("make", "layer", "layerNode"), text, storeKey, grant],
+    ([made, name, key, saved]) =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const path = yield* Path.Path
+        const directory = yield* fs.makeTempDirectoryScoped()
+
+        const store = yield* fileStores[made]({ path: fileIn(path, directory, name) })
+
+        yield* expectRoundTrip(store, key, saved)
+      }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)),
+    { fastCheck: { numRuns: 50 } }
+  )
+
+  it.effect.prop(
+    "FileTokenStore.make takes any XDG_CONFIG_HOME when no file is given, and reads nothing it cannot use",
+    [optional(text), storeKey],
+    ([configHome, key]) =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const directory = yield* fs.makeTempDirectoryScoped()
+        const variables = { XDG_CONFIG_HOME: configHome ?? directory, HOME: directory }
+
+        const store = yield* Effect.withConfigProvider(FileTokenStore.make(), providerOf(variables))
+
+        expect(yield* store.load(key)).toEqual(Option.none())
+      }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)),
+    { fastCheck: { numRuns: 50 } }
+  )
+
+  it.effect.prop(
+    "TokenStore.makeKeyValueStore and layerKeyValueStore keep a grant under any prefix and key",
+    [optional(text), storeKey, grant, fc.boolean()],
+    ([prefix, key, saved, asLayer]) =>
+      Effect.gen(function* () {
+        const store = asLayer
+          ? yield* Effect.provide(TokenStore.TokenStore, TokenStore.layerKeyValueStore({ prefix }))
+          : yield* TokenStore.makeKeyValueStore({ prefix })
+
+        yield* expectRoundTrip(store, key, saved)
+      }).pipe(Effect.provide(KeyValueStore.layerMemory)),
+    runs
+  )
+
+  // On the live clock, as a program would run it: the client's connection attempt then goes as far as it can.
+  it.live.prop(
+    "RedisTokenStore.make takes any options: a store or a ConfigurationError naming what to fix",
+    [
+      fc.oneof(
+        anything,
+        fc.record(
+          {
+            url: fc.oneof(anything, fc.constant(closedPort)),
+            keyPrefix: fc.oneof(text, anything),
+            lockTtl: durationLike,
+            waitTimeout: durationLike,
+            pollInterval: durationLike,
+            commandTimeout: durationLike,
+            redis: fc.oneof(anything, fc.record(redisOptions, { requiredKeys: [] }))
+          },
+          { requiredKeys: [] }
+        )
+      )
+    ],
+    ([options]) =>
+      Effect.gen(function* () {
+        const kept = (yield* onLoopback(options)) as RedisTokenStore.Options
+        const watch = startProcessWatch()
+
+        const { outcome, error } = yield* settleExit(Effect.scoped(RedisTokenStore.make(kept)))
+        // The client's own callbacks run on later turns; what they throw is part of the outcome.
+        yield* timerTurns(3)
+        watch.stop()
+
+        expect(["success", "ConfigurationError"]).toContain(outcome)
+        expect(watch.seen.map(String)).toEqual([])
+        if (error !== undefined) {
+          expect((error as Error).message.trim().length).toBeGreaterThan(10)
+        }
+      }),
+    { fastCheck: { numRuns: 100, examples: knownToFail } }
+  )
 })
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -512,10 +851,10 @@ layer(apiLayer())("bad input: strategies against the simulator", (it) => {
   it.effect.prop(
     "password, password + code, session refresh and standard take any username, password, code and org id",
     [
-      fc.oneof(text, fc.constant(example.username)),
-      fc.oneof(text, fc.constant(example.password)),
-      text,
-      optional(number)
+      fc.oneof(text, encoded(Credentials.Username), fc.constant(example.username)),
+      fc.oneof(text, encoded(Credentials.Password), fc.constant(example.password)),
+      fc.oneof(text, encoded(MfaCode)),
+      optional(fc.oneof(number, Arbitrary.make(Credentials.OrgId)))
     ],
     ([username, password, code, orgId]) =>
       Effect.gen(function* () {

@@ -1,8 +1,9 @@
 /**
  * Arbitraries for input that should never have been given: random and awkward text (unicode, control characters,
- * lone surrogates, a megabyte of it), numbers at and beyond their edges, and values of any type at all.
+ * lone surrogates, a megabyte of it), numbers at and beyond their edges, values of any type at all, and what the
+ * library's own schemas describe, in their decoded and their encoded form, whether they accept it or not.
  */
-import { FastCheck as fc } from "effect"
+import { Arbitrary, FastCheck as fc, Schema } from "effect"
 
 const awkwardText = [
   "",
@@ -77,9 +78,21 @@ export const anything: fc.Arbitrary<unknown> = fc.oneof(
   fc.anything()
 )
 
+/**
+ * The encoded form of what `schema` describes: of values it accepts (encoded by the schema itself) and of values
+ * of the same shape that its refinements refuse.
+ */
+export const encoded = <A, I>(schema: Schema.Schema<A, I>): fc.Arbitrary<I> =>
+  fc.oneof(Arbitrary.make(schema).map(Schema.encodeSync(schema)), Arbitrary.make(Schema.encodedSchema(schema)))
+
+/** What `schema` describes, decoded or encoded, accepted or refused, and anything at all. */
+export const described = <A, I>(schema: Schema.Schema<A, I>): fc.Arbitrary<unknown> =>
+  fc.oneof(Arbitrary.make(schema), encoded(schema), anything)
+
 /** Values of the `DurationInput` type and values that only look like one. */
 export const durationLike: fc.Arbitrary<unknown> = fc.oneof(
   anything,
+  described(Schema.Duration),
   number.map((amount) => `${amount} millis`),
   number.map((amount) => `${amount} days`),
   fc.tuple(number, number),

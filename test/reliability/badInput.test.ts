@@ -843,6 +843,129 @@ describe("bad input: token stores", () => {
 })
 
 // ---------------------------------------------------------------------------------------------------------------
+// Values of the wrong type
+
+/** One of the library's own errors, each of which says what went wrong. */
+const isTyped = (error: unknown): boolean =>
+  AuthError.isAuthError(error) || error instanceof TokenStore.TokenStoreError || ParseResult.isParseError(error)
+
+/** A value, or one of the library's typed errors: never a defect, never an interruption. */
+const expectValueOrTypedError = ({ outcome, error }: { readonly outcome: string; readonly error: unknown }) => {
+  expect(outcome).not.toMatch(/^(defect|interrupted)/)
+  if (error !== undefined) {
+    expect(isTyped(error)).toBe(true)
+  }
+}
+
+describe("bad input: values of the wrong type", () => {
+  it.effect.prop(
+    "FileTokenStore.make, layer and layerNode take options of any type: a store or a typed error",
+    [
+      fc.constantFrom<keyof typeof fileStores>("make", "layer", "layerNode"),
+      fc.oneof(anything, fc.record({ path: anything }))
+    ],
+    ([made, options]) =>
+      Effect.gen(function* () {
+        const built = yield* settleExit(Effect.scoped(fileStores[made](options as FileTokenStore.Options)))
+
+        expectValueOrTypedError(built)
+      }).pipe(Effect.provide(NodeContext.layer)),
+    runs
+  )
+
+  it.effect.prop(
+    "TokenStore.makeKeyValueStore takes options of any type: a store that keeps grants, or a typed error",
+    [fc.oneof(anything, fc.record({ prefix: anything })), storeKey, grant],
+    ([options, key, saved]) =>
+      Effect.gen(function* () {
+        const built = yield* settleExit(TokenStore.makeKeyValueStore(options as TokenStore.KeyValueStoreOptions))
+
+        expectValueOrTypedError(built)
+        if (built.value !== undefined) {
+          yield* expectRoundTrip(built.value, key, saved)
+        }
+      }).pipe(Effect.provide(KeyValueStore.layerMemory)),
+    runs
+  )
+
+  it.effect.prop(
+    "OpenSolar.layerConfigWith takes options and a store of any type: the stack or a typed error",
+    [fc.oneof(anything, fc.record({ store: anything })), environment],
+    ([options, variables]) =>
+      Effect.gen(function* () {
+        const built = yield* settleExit(
+          Effect.scoped(Layer.build(OpenSolar.layerConfigWith(options as OpenSolar.StoreOptions)))
+        )
+
+        expectValueOrTypedError(built)
+      }).pipe(Effect.withConfigProvider(providerOf(variables)), Effect.provide(FetchHttpClient.layer)),
+    runs
+  )
+
+  it.effect.prop(
+    "TokenRef.makeStatic takes a token of any type: a TokenRef handing it out, or a typed error",
+    [described(BearerToken.BearerToken)],
+    ([token]) =>
+      Effect.gen(function* () {
+        const made = yield* settleExit(
+          Effect.flatMap(TokenRef.makeStatic(token as BearerToken.BearerToken), (tokens) => tokens.get)
+        )
+
+        expectValueOrTypedError(made)
+      }),
+    runs
+  )
+
+  it.effect.prop(
+    "MfaCodeSource.prompt takes options of any type: a code of 4 to 10 digits or MfaCodeUnavailable",
+    [
+      fc.oneof(anything, fc.record({ message: anything, attempts: anything })),
+      fc.array(encoded(MfaCode), { maxLength: 2 })
+    ],
+    ([options, answers]) =>
+      Effect.gen(function* () {
+        const asked = yield* settleExit(
+          Effect.flatMap(MfaCodeSource.prompt(options as MfaCodeSource.PromptOptions), (source) => source.next).pipe(
+            Effect.provide(answering(answers, true))
+          )
+        )
+
+        expectValueOrTypedError(asked)
+      }),
+    runs
+  )
+
+  it.effect.prop(
+    "MfaCodeSource.static, totp and fromEffect take a code or secret of any type: a code or MfaCodeUnavailable",
+    [described(MfaCode)],
+    ([code]) =>
+      Effect.gen(function* () {
+        const sources = [
+          () => MfaCodeSource.static(code as string),
+          () => MfaCodeSource.totp(code as string),
+          () => MfaCodeSource.fromEffect(Effect.succeed(code as string))
+        ]
+
+        for (const source of sources) {
+          expectValueOrTypedError(yield* settleExit(Effect.suspend(() => source().next)))
+        }
+      }),
+    runs
+  )
+
+  it.prop(
+    "OpenSolarConfig.parseLifetime takes a value of any type: a lifetime or why it is not one, never a throw",
+    [fc.oneof(anything, lifetimeText)],
+    ([input]) => {
+      const parsed = Either.try(() => OpenSolarConfig.parseLifetime(input as string))
+
+      expect(Either.isRight(parsed)).toBe(true)
+    },
+    runs
+  )
+})
+
+// ---------------------------------------------------------------------------------------------------------------
 // Strategies against the simulator
 
 layer(apiLayer())("bad input: strategies against the simulator", (it) => {

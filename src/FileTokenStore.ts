@@ -28,7 +28,8 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
-import { Config, Duration, Effect, Layer, Option, Schema } from "effect"
+import { Config, Duration, Effect, Layer, Option, Predicate, Schema } from "effect"
+import * as AuthError from "./AuthError.js"
 import * as FileLock from "./internal/fileLock.js"
 import * as internal from "./internal/tokenStore.js"
 import * as TokenGrant from "./TokenGrant.js"
@@ -107,16 +108,38 @@ const decodeFile = Schema.decodeUnknown(Schema.parseJson(TokenFile))
 const decodeGrant = Schema.decodeUnknown(TokenGrant.TokenGrant)
 const encodeGrant = Schema.encode(TokenGrant.TokenGrant)
 
+const misconfigured = (reason: string, option: string) =>
+  new AuthError.ConfigurationError({ reason: `FileTokenStore: ${reason}`, variables: [option] })
+
+const checkOptions = (options: unknown): Effect.Effect<Options, AuthError.ConfigurationError> => {
+  if (options === undefined || options === null) {
+    return Effect.succeed({})
+  }
+  if (!Predicate.isRecord(options)) {
+    return misconfigured(`the options must be an object, such as { path: "tokens.json" }`, "options")
+  }
+  if (options.path !== undefined && typeof options.path !== "string") {
+    return misconfigured(
+      `path must be a text naming the token file, such as "tokens.json", or left out for the default file; ` +
+        `got a value of type ${typeof options.path}`,
+      "path"
+    )
+  }
+  return Effect.succeed(options)
+}
+
 /**
- * Makes a store over the file at `options.path`.
+ * Makes a store over the file at `options.path`. Fails with a `ConfigurationError` naming the option when the
+ * options are not an object or the path is not a text.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (
-  options: Options = {}
-): Effect.Effect<TokenStore.Service, never, FileSystem.FileSystem | Path.Path> =>
+  input: Options = {}
+): Effect.Effect<TokenStore.Service, AuthError.ConfigurationError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
+    const options = yield* checkOptions(input)
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const file = path.resolve(options.path ?? (yield* defaultPath))
@@ -226,18 +249,19 @@ export const make = (
   })
 
 /**
- * A store in a file, over the platform's `FileSystem` and `Path`.
+ * A store in a file, over the platform's `FileSystem` and `Path`. Fails with a `ConfigurationError` as
+ * {@link make} does.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options: Options = {}
-): Layer.Layer<TokenStore.TokenStore, never, FileSystem.FileSystem | Path.Path> =>
+): Layer.Layer<TokenStore.TokenStore, AuthError.ConfigurationError, FileSystem.FileSystem | Path.Path> =>
   Layer.effect(TokenStore.TokenStore, make(options))
 
 /**
- * A store in a file, on Node's file system.
+ * A store in a file, on Node's file system. Fails with a `ConfigurationError` as {@link make} does.
  *
  * @since 0.1.0
  * @category layers
@@ -252,5 +276,5 @@ export const layer = (
  * }).pipe(Layer.provide(FileTokenStore.layerNode()))
  * ```
  */
-export const layerNode = (options: Options = {}): Layer.Layer<TokenStore.TokenStore> =>
+export const layerNode = (options: Options = {}): Layer.Layer<TokenStore.TokenStore, AuthError.ConfigurationError> =>
   layer(options).pipe(Layer.provide(Layer.merge(NodeFileSystem.layer, NodePath.layer)))

@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { type Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import { type Duration, Effect, Either, Layer, Option, Predicate, Redacted, Schema } from "effect"
 import * as AuthError from "./AuthError.js"
 import * as AuthStrategy from "./AuthStrategy.js"
 import * as BaseUrl from "./BaseUrl.js"
@@ -114,6 +114,35 @@ const stack = <StoreError, StoreRequirements>(
 const misconfigured = (reason: string, ...variables: ReadonlyArray<string>) =>
   Effect.fail(new AuthError.ConfigurationError({ reason, variables }))
 
+// The options are typed, but a program may build them from untyped data: what is not a store is refused here, before
+// the layers are composed, rather than dying when the store is built.
+const storeOf = <StoreError, StoreRequirements>(
+  options: StoreOptions<StoreError, StoreRequirements>,
+  owner: string
+): Effect.Effect<
+  Layer.Layer<TokenStore.TokenStore, StoreError, StoreRequirements> | undefined,
+  AuthError.ConfigurationError
+> => {
+  const given: unknown = options
+  if (given === undefined || given === null) {
+    return Effect.succeed(undefined)
+  }
+  if (!Predicate.isRecord(given)) {
+    return misconfigured(
+      `${owner}: the options must be an object, such as { store: FileTokenStore.layerNode() }`,
+      "options"
+    )
+  }
+  if (given.store !== undefined && !Layer.isLayer(given.store)) {
+    return misconfigured(
+      `${owner}: store must be a Layer providing a TokenStore, such as FileTokenStore.layerNode(), or left out to ` +
+        `keep grants in memory; got a value of type ${typeof given.store}`,
+      "store"
+    )
+  }
+  return Effect.succeed(options.store)
+}
+
 const chooseStrategy = (
   options: Options<unknown, unknown>
 ): Effect.Effect<
@@ -196,17 +225,19 @@ export const layer = <StoreError = never, StoreRequirements = never>(
   options: Options<StoreError, StoreRequirements>
 ): Layer.Layer<Services, AuthError.ConfigurationError | StoreError, HttpClient.HttpClient | StoreRequirements> =>
   Layer.unwrapEffect(
-    Effect.map(chooseStrategy(options), (strategy) =>
-      stack({
-        baseUrl: options.baseUrl ?? BaseUrl.production,
-        strategy,
-        username: options.token === undefined ? options.username : undefined,
-        store: options.store,
-        lifetime: options.lifetime,
-        timeout: options.timeout,
-        client: options.client,
-        tokenRef: options.tokenRef
-      })
+    Effect.flatMap(storeOf(options, "OpenSolar.layer"), (store) =>
+      Effect.map(chooseStrategy(options), (strategy) =>
+        stack({
+          baseUrl: options.baseUrl ?? BaseUrl.production,
+          strategy,
+          username: options.token === undefined ? options.username : undefined,
+          store,
+          lifetime: options.lifetime,
+          timeout: options.timeout,
+          client: options.client,
+          tokenRef: options.tokenRef
+        })
+      )
     )
   )
 
@@ -214,8 +245,8 @@ export const layer = <StoreError = never, StoreRequirements = never>(
  * The whole stack from the environment (any `ConfigProvider`), keeping grants in the `store`: `OPENSOLAR_BASE_URL`,
  * `OPENSOLAR_USERNAME`, `OPENSOLAR_PASSWORD`, `OPENSOLAR_MFA_CODE` or `OPENSOLAR_TOTP_SECRET`, or `OPENSOLAR_TOKEN`
  * for a machine user, `OPENSOLAR_ORG_ID` and `OPENSOLAR_TOKEN_LIFETIME`. Fails with one `ConfigurationError` naming
- * every variable to set or remove when the configuration cannot work. The platform `HttpClient` you provide must not
- * follow redirects itself.
+ * every variable to set or remove when the configuration cannot work, or naming `store` when it is not a layer.
+ * The platform `HttpClient` you provide must not follow redirects itself.
  *
  * @since 0.1.0
  * @category layers
@@ -241,14 +272,16 @@ export const layerConfigWith = <StoreError = never, StoreRequirements = never>(
   options: StoreOptions<StoreError, StoreRequirements>
 ): Layer.Layer<Services, AuthError.ConfigurationError | StoreError, HttpClient.HttpClient | StoreRequirements> =>
   Layer.unwrapEffect(
-    Effect.map(OpenSolarConfig.load, (settings) =>
-      stack({
-        baseUrl: settings.baseUrl,
-        strategy: AuthStrategy.fromSettings(settings),
-        username: settings.credentials._tag === "Password" ? settings.credentials.username : undefined,
-        store: options.store,
-        lifetime: settings.lifetime
-      })
+    Effect.flatMap(storeOf(options, "OpenSolar.layerConfigWith"), (store) =>
+      Effect.map(OpenSolarConfig.load, (settings) =>
+        stack({
+          baseUrl: settings.baseUrl,
+          strategy: AuthStrategy.fromSettings(settings),
+          username: settings.credentials._tag === "Password" ? settings.credentials.username : undefined,
+          store,
+          lifetime: settings.lifetime
+        })
+      )
     )
   )
 

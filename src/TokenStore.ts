@@ -5,7 +5,8 @@
  * @since 0.1.0
  */
 import * as KeyValueStore from "@effect/platform/KeyValueStore"
-import { Context, Effect, Layer, Option, Ref, Schema } from "effect"
+import { Context, Effect, Layer, Option, Predicate, Ref, Schema } from "effect"
+import * as AuthError from "./AuthError.js"
 import * as internal from "./internal/tokenStore.js"
 import type * as TokenGrant from "./TokenGrant.js"
 
@@ -119,17 +120,18 @@ export interface KeyValueStoreOptions {
 /**
  * Makes a store over the `KeyValueStore` in context. Each grant is one entry, JSON with a format version;
  * an entry this version cannot read fails `load` with a {@link TokenStoreError} and is replaced on the next
- * save. Refreshes for one key run one at a time within the process.
+ * save. Refreshes for one key run one at a time within the process. Fails with a `ConfigurationError` naming
+ * the option when the options are not an object or the prefix is not a text.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const makeKeyValueStore = (
   options: KeyValueStoreOptions = {}
-): Effect.Effect<Service, never, KeyValueStore.KeyValueStore> =>
+): Effect.Effect<Service, AuthError.ConfigurationError, KeyValueStore.KeyValueStore> =>
   Effect.gen(function* () {
+    const prefix = yield* prefixOf(options)
     const store = yield* KeyValueStore.KeyValueStore
-    const prefix = options.prefix ?? "effect-opensolar-auth/grant/"
     const lock = internal.makeKeyedLock()
     const entry = (key: StoreKey) => prefix + keyToString(key)
     const failure = (operation: TokenStoreError["operation"]) => (error: { readonly message: string }) =>
@@ -171,13 +173,31 @@ export const makeKeyValueStore = (
     }
   })
 
+const prefixOf = (options: unknown): Effect.Effect<string, AuthError.ConfigurationError> => {
+  const misconfigured = (reason: string, option: string) =>
+    new AuthError.ConfigurationError({ reason: `TokenStore.makeKeyValueStore: ${reason}`, variables: [option] })
+
+  if (options !== undefined && options !== null && !Predicate.isRecord(options)) {
+    return misconfigured('the options must be an object, such as { prefix: "my-app/grant/" }', "options")
+  }
+  const prefix = options?.prefix ?? "effect-opensolar-auth/grant/"
+  if (typeof prefix !== "string") {
+    return misconfigured(
+      `prefix must be a text, such as "my-app/grant/", or left out; got a value of type ${typeof prefix}`,
+      "prefix"
+    )
+  }
+  return Effect.succeed(prefix)
+}
+
 /**
  * A store over the platform's `KeyValueStore`: a browser's `localStorage`, a directory of files, or any other
- * implementation.
+ * implementation. Fails with a `ConfigurationError` as {@link makeKeyValueStore} does.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerKeyValueStore = (
   options: KeyValueStoreOptions = {}
-): Layer.Layer<TokenStore, never, KeyValueStore.KeyValueStore> => Layer.effect(TokenStore, makeKeyValueStore(options))
+): Layer.Layer<TokenStore, AuthError.ConfigurationError, KeyValueStore.KeyValueStore> =>
+  Layer.effect(TokenStore, makeKeyValueStore(options))

@@ -126,6 +126,15 @@ describe("FileTokenStore", () => {
     }).pipe(Effect.provide(NodeContext.layer))
   )
 
+  it.effect("refuses a path that is not a text with a ConfigurationError naming path", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(FileTokenStore.make({ path: 0 } as unknown as FileTokenStore.Options))
+
+      expect(error.variables).toEqual(["path"])
+      expect(error.message).toMatch(/^FileTokenStore: path must be a text/)
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
+
   it.scoped("loads nothing when the file does not exist", () =>
     Effect.gen(function* () {
       const { file } = yield* fixture

@@ -243,6 +243,22 @@ describe("OpenSolar", () => {
       )
     )
 
+    it.effect("refuses a store that is not a layer with a ConfigurationError naming store", () =>
+      Effect.gen(function* () {
+        const store = 0 as unknown as Layer.Layer<TokenStore.TokenStore>
+
+        const error = yield* Effect.flip(
+          Layer.build(OpenSolar.layerConfigWith({ store })).pipe(
+            Effect.provide(NodeHttpClient.layerUndici),
+            Effect.scoped
+          )
+        )
+
+        expect(error.variables).toEqual(["store"])
+        expect(error.message).toContain("store must be a Layer providing a TokenStore")
+      })
+    )
+
     it.effect("never stores a machine user's token, nor builds the store for it", () =>
       withSimulator(
         Effect.gen(function* () {

@@ -113,7 +113,7 @@ const fakeOf = (generated: Settings, behaviour: Upstream) => {
 const makeRef = <R = never>(
   fake: FakeStrategy,
   generated: Settings,
-  store: Layer.Layer<TokenStore.TokenStore, never, R> = TokenStore.layerMemory,
+  store: Layer.Layer<TokenStore.TokenStore, AuthError.ConfigurationError, R> = TokenStore.layerMemory,
   extra: TokenRef.Options = {}
 ) =>
   TokenRef.make({ ...optionsOf(generated), ...extra }).pipe(

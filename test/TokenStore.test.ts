@@ -1,6 +1,7 @@
 import * as KeyValueStore from "@effect/platform/KeyValueStore"
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Deferred, Effect, Either, Fiber, Option, TestClock } from "effect"
+import type * as AuthError from "../src/AuthError.js"
 import * as BearerToken from "../src/BearerToken.js"
 import * as TokenGrant from "../src/TokenGrant.js"
 import * as TokenStore from "../src/TokenStore.js"
@@ -23,7 +24,7 @@ const tokenOf = (loaded: Option.Option<TokenGrant.TokenGrant>) =>
   Option.map(loaded, (stored) => BearerToken.value(stored.token))
 
 /** The store contract, for every store that keeps grants in this process. */
-const contract = (name: string, makeStore: Effect.Effect<TokenStore.Service>) =>
+const contract = (name: string, makeStore: Effect.Effect<TokenStore.Service, AuthError.ConfigurationError>) =>
   describe(name, () => {
     it.effect("loads what was saved, per key, and nothing after remove", () =>
       Effect.gen(function* () {

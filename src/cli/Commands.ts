@@ -103,7 +103,7 @@ const withGlobals = <A, E, R>(body: (flags: Settings.GlobalFlags) => Effect.Effe
     return flags.verbose ? Effect.withTracer(run, Verbose.tracer(write)) : run
   })
 
-const storeLayer = (settings: Settings.Settings): Layer.Layer<TokenStore.TokenStore> =>
+const storeLayer = (settings: Settings.Settings): Layer.Layer<TokenStore.TokenStore, AuthError.ConfigurationError> =>
   settings.store._tag === "File" ? FileTokenStore.layerNode({ path: settings.store.path }) : TokenStore.layerMemory
 
 const apiLayer = (

@@ -212,7 +212,9 @@ const plainValues = (variables: Record<string, string | undefined>) =>
     .map(([, value]) => value)
 
 /** Stores to keep grants in: none, memory, a key-value store, and one that cannot be built. */
-const stores = fc.constantFrom<Layer.Layer<TokenStore.TokenStore, TokenStore.TokenStoreError> | undefined>(
+const stores = fc.constantFrom<
+  Layer.Layer<TokenStore.TokenStore, TokenStore.TokenStoreError | AuthError.ConfigurationError> | undefined
+>(
   undefined,
   TokenStore.layerMemory,
   TokenStore.layerKeyValueStore().pipe(Layer.provide(KeyValueStore.layerMemory)),

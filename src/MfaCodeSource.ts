@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import * as Terminal from "@effect/platform/Terminal"
-import { Clock, Duration, Effect, Either, Option, Redacted, Ref, Schema } from "effect"
+import { Clock, Duration, Effect, Either, Option, Predicate, Redacted, Ref, Schema } from "effect"
 import { MfaCodeUnavailable } from "./AuthError.js"
 import * as Credentials from "./Credentials.js"
 import * as Totp from "./internal/totp.js"
@@ -44,11 +44,19 @@ const validCode = (code: string): Option.Option<Credentials.MfaCode> => Either.g
 
 const unavailable = (reason: string) => new MfaCodeUnavailable({ reason })
 
-const codeText = (code: string | Redacted.Redacted<string>): string =>
-  Redacted.isRedacted(code) ? Redacted.value(code) : code
+/** The text of a code or secret, or `undefined` when a caller without types gave something else. */
+const codeText = (code: string | Redacted.Redacted<string>): string | undefined => {
+  const text: unknown = Redacted.isRedacted(code) ? Redacted.value(code) : code
+  return typeof text === "string" ? text : undefined
+}
+
+const validCodeOf = (code: string | Redacted.Redacted<string>): Option.Option<Credentials.MfaCode> => {
+  const text = codeText(code)
+  return text === undefined ? Option.none() : validCode(text.trim())
+}
 
 const staticCode = (code: string | Redacted.Redacted<string>): MfaCodeSource => {
-  const decoded = validCode(codeText(code).trim())
+  const decoded = validCodeOf(code)
   return {
     kind: "static",
     next: Option.match(decoded, {
@@ -84,13 +92,18 @@ export {
  * @category constructors
  */
 export const totp = (secret: string | Redacted.Redacted<string>): MfaCodeSource =>
-  Either.match(Totp.parse(codeText(secret)), {
+  Either.match(parseSecret(codeText(secret)), {
     onLeft: (reason) => {
       const failure = Effect.fail(unavailable(reason))
       return { kind: "totp", next: failure, afterRejection: Option.some(failure) }
     },
     onRight: fromGenerator
   })
+
+const parseSecret = (text: string | undefined): Either.Either<Totp.Generator, string> =>
+  text === undefined
+    ? Either.left("the TOTP secret is not text; give the base-32 secret or otpauth:// URI as a string")
+    : Totp.parse(text)
 
 const fromGenerator = (generator: Totp.Generator): MfaCodeSource => {
   const periodMillis = generator.period * 1000
@@ -136,31 +149,60 @@ export interface PromptOptions {
 /**
  * Codes typed by a person at the terminal of `@effect/platform`'s `Terminal` service. Fails with
  * {@link MfaCodeUnavailable} when no `Terminal` is provided or it is not interactive, when the person cancels
- * (Ctrl+C), or after `attempts` answers that are not 4 to 10 digits. After a refusal it asks once more.
+ * (Ctrl+C), or after `attempts` answers that are not 4 to 10 digits. After a refusal it asks once more. Options
+ * of the wrong type (a message that is not text, attempts that are not a number) do not throw: every code request
+ * fails with {@link MfaCodeUnavailable} naming the option.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const prompt = (options: PromptOptions = {}): Effect.Effect<MfaCodeSource> =>
-  Effect.map(Effect.serviceOption(Terminal.Terminal), (terminal) => {
-    const message = options.message ?? "OpenSolar two-factor code: "
-    const attempts = Math.max(1, options.attempts ?? 3)
-    const ask = (question: string) =>
-      Option.match(terminal, {
-        onNone: () =>
-          Effect.fail(
-            unavailable(
-              "no terminal is available to ask for a code; provide a Terminal layer or configure a TOTP secret"
-            )
-          ),
-        onSome: (terminal) => askAt(terminal, question, attempts)
-      })
-    return {
-      kind: "prompt",
-      next: ask(message),
-      afterRejection: Option.some(ask(`That code was refused. ${message}`))
-    }
-  })
+  Effect.map(Effect.serviceOption(Terminal.Terminal), (terminal) =>
+    Either.match(promptSettings(options), {
+      onLeft: (reason): MfaCodeSource => {
+        const failure = Effect.fail(unavailable(reason))
+        return { kind: "prompt", next: failure, afterRejection: Option.some(failure) }
+      },
+      onRight: ({ message, attempts }) => promptAt(terminal, message, attempts)
+    })
+  )
+
+const promptSettings = (
+  options: unknown
+): Either.Either<{ readonly message: string; readonly attempts: number }, string> => {
+  if (options !== undefined && options !== null && !Predicate.isRecord(options)) {
+    return Either.left("the prompt's options must be an object, such as { attempts: 3 }")
+  }
+  const message = options?.message ?? "OpenSolar two-factor code: "
+  if (typeof message !== "string") {
+    return Either.left(`the prompt's message must be text, such as "Code: "; got a value of type ${typeof message}`)
+  }
+  const attempts = options?.attempts ?? 3
+  if (typeof attempts !== "number" || Number.isNaN(attempts)) {
+    return Either.left(
+      `the prompt's attempts must be a number of answers, such as 3; got ${
+        typeof attempts === "number" ? "NaN" : `a value of type ${typeof attempts}`
+      }`
+    )
+  }
+  return Either.right({ message, attempts: Math.max(1, attempts) })
+}
+
+const promptAt = (terminal: Option.Option<Terminal.Terminal>, message: string, attempts: number): MfaCodeSource => {
+  const ask = (question: string) =>
+    Option.match(terminal, {
+      onNone: () =>
+        Effect.fail(
+          unavailable("no terminal is available to ask for a code; provide a Terminal layer or configure a TOTP secret")
+        ),
+      onSome: (terminal) => askAt(terminal, question, attempts)
+    })
+  return {
+    kind: "prompt",
+    next: ask(message),
+    afterRejection: Option.some(ask(`That code was refused. ${message}`))
+  }
+}
 
 const askAt = (
   terminal: Terminal.Terminal,
@@ -220,7 +262,7 @@ export const fromEffect = (
   options: FromEffectOptions = {}
 ): MfaCodeSource => {
   const next = Effect.flatMap(effect, (code) =>
-    Option.match(validCode(codeText(code).trim()), {
+    Option.match(validCodeOf(code), {
       onNone: () => Effect.fail(unavailable("the code source produced something that is not 4 to 10 digits")),
       onSome: Effect.succeed
     })

@@ -107,11 +107,15 @@ const lifetimeFormats =
 /**
  * Reads a token lifetime: a number of seconds, or a number and a unit as Effect's `Duration` writes them
  * (`"7 days"`, `"168 hours"`) or abbreviated (`"168h"`, `"90m"`). It must be from 1 millisecond to 100 years.
+ * What is not one, including a value that is not text, is answered with the reason, never thrown.
  *
  * @since 0.1.0
  * @category parsers
  */
 export const parseLifetime = (text: string): Either.Either<Duration.Duration, string> => {
+  if (typeof text !== "string") {
+    return Either.left(`a lifetime is text, not a value of type ${typeof text}: write ${lifetimeFormats}`)
+  }
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim())
   const unit = match === null ? undefined : units.find(([pattern]) => pattern.test(match[2]!.toLowerCase()))
   if (match === null || unit === undefined) {

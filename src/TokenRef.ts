@@ -17,8 +17,8 @@
  * @since 0.1.0
  */
 import type { Schedule, Scope } from "effect"
-import { Context, DateTime, type Duration, Effect, Layer, Option, Stream } from "effect"
-import type * as AuthError from "./AuthError.js"
+import { Context, DateTime, type Duration, Effect, Layer, Option, Schema, Stream } from "effect"
+import * as AuthError from "./AuthError.js"
 import * as AuthStrategy from "./AuthStrategy.js"
 import * as BearerToken from "./BearerToken.js"
 import * as internal from "./internal/tokenRef.js"
@@ -132,12 +132,18 @@ export const make = (
 /**
  * Makes a `TokenRef` for a machine user's token, which never expires: `get` always answers it, and no
  * request is ever made. `invalidate` cannot replace it; a rejected machine-user token must be configured anew.
+ * Given something other than a `BearerToken` (such as plain text), it makes a `TokenRef` whose `get` and
+ * `refresh` fail with a `ConfigurationError` naming `token`, and which has no grant.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const makeStatic = (token: BearerToken.BearerToken): Effect.Effect<Service> =>
   Effect.gen(function* () {
+    if (!isBearerToken(token)) {
+      return notAToken
+    }
+
     const grant = new TokenGrant.TokenGrant({
       token,
       issuedAt: yield* DateTime.now,
@@ -162,6 +168,26 @@ export const makeStatic = (token: BearerToken.BearerToken): Effect.Effect<Servic
       changes: Stream.empty
     }
   })
+
+const isBearerToken = Schema.is(Schema.typeSchema(BearerToken.BearerToken))
+
+// The value is never shown: it may be a token given the wrong way.
+const notATokenError = Effect.fail(
+  new AuthError.ConfigurationError({
+    reason:
+      "TokenRef.makeStatic: the token must be a BearerToken, made from text without white space with " +
+      "BearerToken.fromString or BearerToken.unsafeMake",
+    variables: ["token"]
+  })
+)
+
+const notAToken: Service = {
+  get: notATokenError,
+  current: Effect.succeedNone,
+  invalidate: () => Effect.void,
+  refresh: notATokenError,
+  changes: Stream.empty
+}
 
 /**
  * The `TokenRef` as a layer, over an {@link AuthStrategy.AuthStrategy} and a {@link TokenStore.TokenStore}.

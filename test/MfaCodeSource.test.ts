@@ -222,6 +222,18 @@ describe("MfaCodeSource", () => {
         }
       })
     )
+
+    it.effect("refuses a code or secret that is not text when asked for a code, never when made", () =>
+      Effect.gen(function* () {
+        const notText = 123456 as unknown as string
+
+        expect(failureReason(yield* Effect.exit(MfaCodeSource.static(notText).next))).toContain("4 to 10 digits")
+        expect(failureReason(yield* Effect.exit(MfaCodeSource.totp(notText).next))).toContain("not text")
+        expect(failureReason(yield* Effect.exit(MfaCodeSource.fromEffect(Effect.succeed(notText)).next))).toContain(
+          "not 4 to 10 digits"
+        )
+      })
+    )
   })
 
   describe("fromEffect", () => {
@@ -265,6 +277,18 @@ describe("MfaCodeSource", () => {
         }
         return { layer: Layer.succeed(Terminal.Terminal, terminal), shown }
       })
+
+    it.effect("takes options of the wrong type without throwing: every code request names the option", () =>
+      Effect.gen(function* () {
+        const { layer } = yield* fakeTerminal(["654321"])
+        const source = yield* Effect.provide(
+          MfaCodeSource.prompt({ attempts: 3n } as unknown as MfaCodeSource.PromptOptions),
+          layer
+        )
+
+        expect(failureReason(yield* Effect.exit(source.next))).toContain("the prompt's attempts must be a number")
+      })
+    )
 
     it.effect("reads a code typed at the terminal", () =>
       Effect.gen(function* () {

@@ -828,6 +828,19 @@ describe("TokenRef", () => {
         expect(grant.isPermanent).toBe(true)
       }).pipe(Effect.provide(TokenRef.layerStatic(BearerToken.unsafeMake("machine-user-token"))))
     )
+
+    it.effect("given plain text instead of a token, fails every get with a ConfigurationError that hides it", () =>
+      Effect.gen(function* () {
+        const tokens = yield* TokenRef.makeStatic("plain-text-machine-token" as unknown as BearerToken.BearerToken)
+
+        const error = yield* Effect.flip(tokens.get)
+
+        expect(error._tag).toBe("ConfigurationError")
+        expect(error._tag === "ConfigurationError" && error.variables).toEqual(["token"])
+        expect(error.message).not.toContain("plain-text-machine-token")
+        expect(yield* tokens.current).toEqual(Option.none())
+      })
+    )
   })
 
   describe("layer", () => {

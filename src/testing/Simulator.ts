@@ -191,7 +191,7 @@ export interface SimulatorOrg {
 export interface SimulatorOptions {
   /** 0 picks a free port. @default 0 */
   readonly port?: number
-  /** The address to listen on; keep it on loopback. @default "127.0.0.1" */
+  /** The loopback address to listen on; any other address is refused. @default "127.0.0.1" */
   readonly host?: string
   /** Whether to create the accounts in `accounts` and the orgs in `orgs`. @default true */
   readonly seed?: boolean

@@ -17,9 +17,12 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
+import { isLoopbackHost } from "./internal/server.js"
 import { Simulator } from "./Simulator.js"
 
-const usage = "usage: simulator [--port <0-65535>] [--host <address>]"
+const usage = "usage: simulator [--port <0-65535>] [--host <loopback address>]"
+
+const print = (line: string) => process.stdout.write(`${line}\n`)
 
 const parseArguments = (argv: ReadonlyArray<string>): { readonly port: number; readonly host: string } => {
   let port = 8787
@@ -41,12 +44,15 @@ const parseArguments = (argv: ReadonlyArray<string>): { readonly port: number; r
         if (raw === undefined || raw === "") {
           throw new Error(`missing host\n${usage}`)
         }
+        if (!isLoopbackHost(raw)) {
+          throw new Error(`host "${raw}" is not a loopback address: use 127.0.0.1, ::1 or localhost\n${usage}`)
+        }
         host = raw
         break
       }
       case "--help":
       case "-h": {
-        console.log(usage)
+        print(usage)
         process.exit(0)
         break
       }
@@ -61,13 +67,13 @@ let options: { readonly port: number; readonly host: string }
 try {
   options = parseArguments(process.argv.slice(2))
 } catch (error) {
-  console.error(error instanceof Error ? error.message : String(error))
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
   process.exit(2)
 }
 
 const program = Effect.gen(function* () {
   const simulator = yield* Simulator
-  yield* Effect.sync(() => console.log(`OpenSolar simulator listening on ${simulator.url}`))
+  yield* Effect.sync(() => print(`OpenSolar simulator listening on ${simulator.url}`))
   return yield* Effect.never
 })
 

@@ -25,6 +25,15 @@ describe("Simulator", () => {
       }).pipe(Effect.provide(testLayer()))
     )
 
+    it.live("refuses to listen on an address other than loopback, before opening any port", () =>
+      Effect.gen(function* () {
+        const exit = yield* Effect.exit(Effect.scoped(Layer.build(Simulator.layer({ host: "0.0.0.0" }))))
+
+        assert(Exit.isFailure(exit))
+        expect(Cause.pretty(exit.cause)).toContain('host "0.0.0.0" is not a loopback address')
+      })
+    )
+
     it.live("closes the server when its scope closes, even with keep-alive connections open", () =>
       Effect.gen(function* () {
         const url = yield* Effect.scoped(

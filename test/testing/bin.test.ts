@@ -152,4 +152,13 @@ describe("standalone simulator", () => {
       expect(launched.stdout()).toBe("")
     })
   )
+
+  it.live("refuses to listen on an address other than loopback", () =>
+    Effect.gen(function* () {
+      const launched = run(["--host", "0.0.0.0", "--port", "0"])
+      expect(yield* Effect.promise(() => launched.exited)).toBe(2)
+      expect(launched.stderr()).toMatch(/host "0\.0\.0\.0" is not a loopback address: use 127\.0\.0\.1/)
+      expect(launched.stdout()).toBe("")
+    })
+  )
 })

@@ -221,9 +221,22 @@ const baseUrl = (address: HttpServer.Address): string => {
   return `http://${host}:${address.port}`
 }
 
+/**
+ * Whether the simulator may listen on `host`: its control surface has no authentication, so only loopback.
+ *
+ * @internal
+ */
+export const isLoopbackHost = (host: string): boolean =>
+  host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host)
+
 /** @internal */
 export const make = (options: SimulatorOptions): Effect.Effect<SimulatorService, never, Scope.Scope> =>
   Effect.gen(function* () {
+    if (options.host !== undefined && !isLoopbackHost(options.host)) {
+      return yield* Effect.dieMessage(
+        `Simulator: host "${options.host}" is not a loopback address; use 127.0.0.1, ::1 or localhost`
+      )
+    }
     const clock = yield* Effect.clock
     const settings: Model.Settings = {
       tokenLifetimeMillis: Duration.toMillis(Duration.decode(options.tokenLifetime ?? Duration.days(7))),

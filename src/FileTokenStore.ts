@@ -44,7 +44,7 @@ import * as TokenStore from "./TokenStore.js"
 export interface Options {
   /**
    * The file. A relative path is taken from the working directory. Its directory is created `0700` when
-   * missing; an existing one is not changed. @default {@link defaultPath}
+   * missing; an existing one is not changed, unless it is the default file's. @default {@link defaultPath}
    */
   readonly path?: string | undefined
 }
@@ -118,10 +118,10 @@ const checkOptions = (options: unknown): Effect.Effect<Options, AuthError.Config
   if (!Predicate.isRecord(options)) {
     return misconfigured(`the options must be an object, such as { path: "tokens.json" }`, "options")
   }
-  if (options.path !== undefined && typeof options.path !== "string") {
+  if (options.path !== undefined && (typeof options.path !== "string" || options.path.trim() === "")) {
     return misconfigured(
       `path must be a text naming the token file, such as "tokens.json", or left out for the default file; ` +
-        `got a value of type ${typeof options.path}`,
+        `got ${typeof options.path === "string" ? "an empty text" : `a value of type ${typeof options.path}`}`,
       "path"
     )
   }
@@ -142,7 +142,8 @@ export const make = (
     const options = yield* checkOptions(input)
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const file = path.resolve(options.path ?? (yield* defaultPath))
+    const ownFile = path.resolve(yield* defaultPath)
+    const file = options.path === undefined ? ownFile : path.resolve(options.path)
     const directory = path.dirname(file)
     const locks = FileLock.make(fs, path)
     const withSaveLock = locks.withLock(`${file}.lock`, saveLock)
@@ -175,7 +176,8 @@ export const make = (
         Effect.logDebug(`FileTokenStore: could not make ${directory} private to its owner: ${error.message}`)
       )
     )
-    const ownsDirectory = options.path === undefined
+    // The default file's directory belongs to the store alone, however the file was named.
+    const ownsDirectory = file === ownFile
 
     const write = (contents: typeof TokenFile.Type) =>
       Effect.gen(function* () {

@@ -126,12 +126,15 @@ describe("FileTokenStore", () => {
     }).pipe(Effect.provide(NodeContext.layer))
   )
 
-  it.effect("refuses a path that is not a text with a ConfigurationError naming path", () =>
+  it.effect("refuses a path that is not a text, or is empty, with a ConfigurationError naming path", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(FileTokenStore.make({ path: 0 } as unknown as FileTokenStore.Options))
+      const empty = yield* Effect.flip(FileTokenStore.make({ path: " " }))
 
       expect(error.variables).toEqual(["path"])
       expect(error.message).toMatch(/^FileTokenStore: path must be a text/)
+      expect(empty.variables).toEqual(["path"])
+      expect(empty.message).toMatch(/^FileTokenStore: path must be a text.*got an empty text/)
     }).pipe(Effect.provide(NodeContext.layer))
   )
 
@@ -270,7 +273,7 @@ describe("FileTokenStore", () => {
     }).pipe(Effect.provide(Layer.merge(NodeContext.layer, logs.layer)))
   })
 
-  it.scoped("keeps its own directory private even when it exists, and leaves a directory it was given as it is", () =>
+  it.scoped("keeps its default directory private, however named, and leaves a directory it was given as it is", () =>
     Effect.gen(function* () {
       const { fs, path, root } = yield* fixture
       const ownDirectory = path.join(root, "opensolar-auth")
@@ -279,15 +282,19 @@ describe("FileTokenStore", () => {
         yield* fs.makeDirectory(directory)
         yield* fs.chmod(directory, 0o755)
       }
-      const own = yield* FileTokenStore.make().pipe(
-        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["XDG_CONFIG_HOME", root]])))
-      )
+      const withHome = Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["XDG_CONFIG_HOME", root]])))
+      const own = yield* withHome(FileTokenStore.make())
       const given = yield* FileTokenStore.make({ path: path.join(givenDirectory, "tokens.json") })
+      const modeOf = (file: string) => Effect.map(fs.stat(file), (info) => info.mode & 0o777)
 
       yield* own.save(arnie, grant("arnies-token"))
       yield* given.save(arnie, grant("arnies-token"))
+      const ownMode = yield* modeOf(ownDirectory)
+      yield* fs.chmod(ownDirectory, 0o755)
+      const defaultByName = yield* withHome(FileTokenStore.make({ path: path.join(ownDirectory, "tokens.json") }))
+      yield* defaultByName.save(sarah, grant("sarahs-token"))
 
-      const modeOf = (file: string) => Effect.map(fs.stat(file), (info) => info.mode & 0o777)
+      expect(ownMode).toBe(0o700)
       expect(yield* modeOf(ownDirectory)).toBe(0o700)
       expect(yield* modeOf(path.join(ownDirectory, "tokens.json"))).toBe(0o600)
       expect(yield* modeOf(givenDirectory)).toBe(0o755)

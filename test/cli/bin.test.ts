@@ -308,7 +308,7 @@ layer(Simulator.layer(), { excludeTestServices: true })("opensolar-auth", (it) =
     )
 
     it.effect(
-      "without --store, the grant is kept in $XDG_CONFIG_HOME/opensolar-auth/tokens.json",
+      "without --store, the grant is kept in $XDG_CONFIG_HOME/opensolar-auth/tokens.json, in a private directory",
       () =>
         Effect.gen(function* () {
           const simulator = yield* Simulator
@@ -316,6 +316,9 @@ layer(Simulator.layer(), { excludeTestServices: true })("opensolar-auth", (it) =
           const configHome = Fs.mkdtempSync(NodePath.join(temporary, "config-home-"))
           const file = NodePath.join(configHome, "opensolar-auth", "tokens.json")
           const env = { XDG_CONFIG_HOME: configHome }
+          // A directory another program left readable by others is narrowed to its owner.
+          Fs.mkdirSync(NodePath.dirname(file), { mode: 0o755 })
+          Fs.chmodSync(NodePath.dirname(file), 0o755)
 
           const login = yield* cli(["--base-url", simulator.url, "login", "--username", user.username], {
             env: { ...env, OPENSOLAR_PASSWORD: user.password }
@@ -325,6 +328,7 @@ layer(Simulator.layer(), { excludeTestServices: true })("opensolar-auth", (it) =
           expect(login.code).toBe(0)
           expect(login.stdout).toContain(`Saved to ${file}.`)
           expect(Fs.statSync(file).mode & 0o777).toBe(0o600)
+          expect(Fs.statSync(NodePath.dirname(file)).mode & 0o777).toBe(0o700)
           expect(storedToken(file, simulator.url, user.username)).toBeDefined()
           expect(JSON.parse(whoami.stdout)).toMatchObject({ user: { email: user.username }, store: file })
         }),

@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import type { RedisOptions } from "ioredis"
-import { Duration, Either, Effect, Layer, Redacted, type Scope } from "effect"
+import { Duration, Either, Effect, Layer, Predicate, Redacted, type Scope } from "effect"
 import * as AuthError from "./AuthError.js"
 import * as duration from "./internal/duration.js"
 import * as internal from "./internal/redisTokenStore.js"
@@ -134,12 +134,9 @@ const decodeDuration = (
       )
 }
 
-const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
 const settingsFrom = (input: unknown): Effect.Effect<internal.Settings, AuthError.ConfigurationError> =>
   Effect.gen(function* () {
-    if (input !== undefined && input !== null && !isRecord(input)) {
+    if (input !== undefined && input !== null && !Predicate.isRecord(input)) {
       return yield* configurationError(
         "the options must be an object, such as { url: process.env.REDIS_URL }",
         "options"
@@ -158,7 +155,7 @@ const settingsFrom = (input: unknown): Effect.Effect<internal.Settings, AuthErro
     }
 
     const redis = options.redis ?? {}
-    if (!isRecord(redis)) {
+    if (!Predicate.isRecord(redis)) {
       return yield* configurationError("redis must be an object of ioredis options", "redis")
     }
     const redisProblem = internal.checkRedisOptions(redis)

@@ -614,6 +614,8 @@ export const retryTransient = <E, R>(
         AuthError.isAuthError(error) && error.transient
           ? again(driver, error, Effect.fail(error), Effect.void)
           : Effect.fail(error),
+      // TODO: read a retried answer's body into memory before the wait — until then its connection stays taken
+      // for as long as the policy waits, which many requests waiting on a long Retry-After can exhaust.
       onSuccess: (exchange) =>
         retriedStatuses.has(exchange.response.status)
           ? Effect.flatMap(transientError(exchange.response), (reason) =>

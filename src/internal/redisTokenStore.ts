@@ -149,8 +149,6 @@ const wholeNumberOptions: ReadonlyArray<readonly [name: string, minimum: number,
 /** Options `ioredis` would let the store's URL override, so that setting them would silently do nothing. */
 const urlOptions = ["host", "port", "path"]
 
-const textOptions = credentialOptions
-
 const functionOptions = ["retryStrategy", "sentinelRetryStrategy", "sentinelReconnectStrategy", "reconnectOnError"]
 
 const describeValue = (value: unknown): string =>
@@ -183,7 +181,7 @@ export const checkRedisOptions = (
       }
     }
   }
-  for (const name of textOptions) {
+  for (const name of credentialOptions) {
     if (redis[name] !== undefined && typeof redis[name] !== "string") {
       // Never the value: it may be a password.
       return { option: name, problem: `must be a text; got a value of type ${typeof redis[name]}` }

@@ -723,7 +723,7 @@ const timerTurns = (count: number) =>
 const closedPort = "redis://closed-port"
 
 /** Options that once made the Redis store die rather than fail: tried first in every run. */
-const knownToFail: Array<[unknown]> = [[null], [{ url: closedPort, redis: { connectTimeout: "x" } }]]
+const regressionExamples: Array<[unknown]> = [[null], [{ url: closedPort, redis: { connectTimeout: "x" } }]]
 
 /**
  * The options with their URL kept to this machine: a Redis URL naming another host, or none (whose default is the
@@ -840,7 +840,7 @@ describe("bad input: token stores", () => {
           expect((error as Error).message.trim().length).toBeGreaterThan(10)
         }
       }),
-    { fastCheck: { numRuns: 100, examples: knownToFail } }
+    { fastCheck: { numRuns: 100, examples: regressionExamples } }
   )
 })
 

@@ -319,7 +319,7 @@ describe("soak: a year of operation", () => {
           ticks * (tokenCallersPerTick + clientCallersPerTick) * 0.9
         )
       }),
-    { timeout: 120_000, fastCheck: { seed: 20260101, numRuns: 4, endOnFailure: true } }
+    { timeout: 120_000, fastCheck: { seed: 20260101, numRuns: 2, endOnFailure: true } }
   )
 })
 

@@ -10,7 +10,7 @@
  * | `OPENSOLAR_TOTP_SECRET` or `OPENSOLAR_MFA_CODE` | for accounts with two-factor authentication |
  * | `OPENSOLAR_TOKEN` | a machine user's token, instead of username and password |
  * | `OPENSOLAR_ORG_ID` | the organisation session refreshes are scoped to; with `OPENSOLAR_TOKEN`, the grant's `org` |
- * | `OPENSOLAR_TOKEN_LIFETIME` | how long a standard token lives, e.g. `7 days`, `168h`, `604800` (seconds) |
+ * | `OPENSOLAR_TOKEN_LIFETIME` | how long a standard token lives, at least 334 seconds, e.g. `7 days`, `168h`, `604800` (seconds) |
  *
  * Values that are empty or only white space count as unset. Secrets are read as `Redacted`.
  *
@@ -22,6 +22,7 @@ import * as BaseUrl from "./BaseUrl.js"
 import * as BearerToken from "./BearerToken.js"
 import * as Credentials from "./Credentials.js"
 import * as duration from "./internal/duration.js"
+import * as timing from "./internal/timing.js"
 import * as Totp from "./internal/totp.js"
 import * as TokenGrant from "./TokenGrant.js"
 
@@ -127,6 +128,18 @@ export const parseLifetime = (text: string): Either.Either<Duration.Duration, st
   )
 }
 
+/**
+ * Reads `OPENSOLAR_TOKEN_LIFETIME`: a lifetime as {@link parseLifetime} reads it, long enough for the refresh
+ * timing a `TokenRef` keeps by default, which the environment cannot change.
+ *
+ * @since 0.1.0
+ * @category parsers
+ */
+export const parseLifetimeSetting = (text: string): Either.Either<Duration.Duration, string> =>
+  Either.flatMap(parseLifetime(text), (lifetime) =>
+    Either.mapLeft(timing.checkDefaultTiming(lifetime), (problem) => `"${text.trim()}" ${problem}`)
+  )
+
 type Setting<A> = { readonly _tag: "Unset" } | { readonly _tag: "Blank" } | { readonly _tag: "Set"; readonly value: A }
 
 const classify = <A>(value: Option.Option<A>, text: (value: A) => string): Setting<A> => {
@@ -203,7 +216,7 @@ const decode = (settings: Raw): Either.Either<OpenSolarSettings, ConfigurationEr
   // A lifetime beside a machine user's token is reported as one to remove (below), whatever its value.
   const lifetime = isSet(settings.token)
     ? Option.none<Duration.Duration>()
-    : check(settings.lifetime, variables.lifetime, parseLifetime)
+    : check(settings.lifetime, variables.lifetime, parseLifetimeSetting)
   const token = check(settings.token, variables.token, (value) =>
     Either.mapLeft(BearerToken.fromString(Redacted.value(value).trim()), () => "a token must not contain white space")
   )

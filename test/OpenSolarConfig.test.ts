@@ -385,7 +385,7 @@ describe("OpenSolarConfig", () => {
           ["90m", "90 minutes"],
           ["2.5 hours", "150 minutes"],
           ["3600s", "1 hour"],
-          ["500 millis", "500 millis"],
+          ["334", "334 seconds"],
           ["1d", "1 day"],
           ["36525 days", "36525 days"]
         ]
@@ -414,6 +414,29 @@ describe("OpenSolarConfig", () => {
             expect(result.left.message).toContain('"168h"')
             expect(result.left.message).toContain("a number of seconds")
           }
+        }
+      })
+    )
+  })
+
+  describe("lifetime and the refresh timing", () => {
+    const login = { [names.username]: valid.username, [names.password]: valid.password }
+
+    it.effect("refuses a lifetime too short for the refresh timing of the token, saying how long it must be", () =>
+      Effect.gen(function* () {
+        // The timing is TokenRef's default, which the environment cannot change: renewed after 80% ± 2% of the
+        // lifetime, no longer handed out in the last 60 seconds; 60 s / (1 − 0.82) is 5m 33s 334ms.
+        for (const text of ["500 millis", "1.5", "90 seconds", "5 minutes", "333"]) {
+          const result = yield* loadFrom({ ...login, [names.lifetime]: text })
+
+          expect(Either.isLeft(result), text).toBe(true)
+          if (Either.isLeft(result)) {
+            expect(result.left.variables).toEqual([names.lifetime])
+            expect(result.left.message).toContain(`"${text}" is too short`)
+            expect(result.left.message).toContain("must live longer than 5m 33s 334ms")
+          }
+          // The lifetime itself is one: only the setting is refused.
+          expect(Either.isRight(OpenSolarConfig.parseLifetime(text)), text).toBe(true)
         }
       })
     )

@@ -771,13 +771,16 @@ describe("TokenRef", () => {
     it.scoped("refuses options that cannot work, naming the setting", () =>
       Effect.gen(function* () {
         const fake = makeFakeStrategy()
-        const cases: ReadonlyArray<[TokenRef.Options, string]> = [
+        const cases: ReadonlyArray<[TokenRef.Options, string | ReadonlyArray<string>]> = [
           [{ refreshRatio: 1.2 }, "refreshRatio"],
           [{ refreshRatio: 0 }, "refreshRatio"],
           [{ lifetime: 0 }, "lifetime"],
           [{ lifetime: Duration.infinity }, "lifetime"],
           [{ wakeInterval: 0 }, "wakeInterval"],
-          [{ refreshRatio: 0.99, jitter: "3 hours" }, "refreshRatio"],
+          [{ refreshRatio: 0.99, jitter: "3 hours" }, ["refreshRatio", "jitter"]],
+          [{ refreshRatio: 0.985, jitter: undefined }, "refreshRatio"],
+          [{ lifetime: "5 minutes" }, "lifetime"],
+          [{ lifetime: "1 hour", safetyMargin: "1 hour" }, ["lifetime", "safetyMargin"]],
           [{ jitter: "7 days" }, "jitter"],
           [{ lifetime: "abc" as Duration.DurationInput }, "lifetime"],
           [{ lifetime: Number.NaN }, "lifetime"],
@@ -792,8 +795,31 @@ describe("TokenRef", () => {
         ]
         for (const [options, variable] of cases) {
           const result = yield* Effect.either(makeRef(fake, options))
-          expect(Either.isLeft(result) && result.left.variables, JSON.stringify(options)).toEqual([variable])
+          expect(Either.isLeft(result) && result.left.variables, JSON.stringify(options)).toEqual(
+            typeof variable === "string" ? [variable] : variable
+          )
         }
+      })
+    )
+
+    it.scoped("says how long a lifetime the refresh timing needs, when a longer one would do", () =>
+      Effect.gen(function* () {
+        const fake = makeFakeStrategy()
+
+        const short = yield* Effect.flip(makeRef(fake, { lifetime: "90 seconds", jitter: undefined }))
+        const tight = yield* Effect.flip(makeRef(fake, { lifetime: "1 hour", jitter: "20 minutes" }))
+        const hopeless = yield* Effect.flip(makeRef(fake, { refreshRatio: 0.99, jitter: undefined }))
+
+        // 60 s / (1 − 0.8 − 0.02), and (60 s + 20 minutes) / (1 − 0.8).
+        expect(short.message).toContain("a lifetime of 1m 30s leaves no time between them")
+        expect(short.message).toContain("lengthen lifetime beyond 5m 33s 334ms")
+        expect(tight.message).toContain("lengthen lifetime beyond 1h 45m")
+        expect(tight.variables).toEqual(["lifetime", "jitter"])
+        // No lifetime helps when the default jitter, 2% of it, already reaches past a ratio of 0.98.
+        expect(short.variables).toEqual(["lifetime"])
+        expect(hopeless.variables).toEqual(["refreshRatio"])
+        expect(hopeless.message).not.toContain("lengthen lifetime")
+        expect(hopeless.message).toContain("lower refreshRatio or jitter, or shorten safetyMargin")
       })
     )
 

@@ -17,7 +17,7 @@ import * as BearerToken from "../BearerToken.js"
 import * as Credentials from "../Credentials.js"
 import * as FileTokenStore from "../FileTokenStore.js"
 import * as Totp from "../internal/totp.js"
-import { parseLifetime, variables } from "../OpenSolarConfig.js"
+import { parseLifetimeSetting, variables } from "../OpenSolarConfig.js"
 import * as TokenGrant from "../TokenGrant.js"
 import type * as TokenStore from "../TokenStore.js"
 
@@ -240,7 +240,7 @@ export const resolve = (
         () => "a token must not contain white space"
       )
     )
-    const lifetime = check(lifetimeSource, parseLifetime)
+    const lifetime = check(lifetimeSource, parseLifetimeSetting)
     const store = Option.isNone(flags.store)
       ? Option.some<StoreChoice>({ _tag: "File", path: yield* FileTokenStore.defaultPath })
       : storeChoice(flags.store.value, path, problems)

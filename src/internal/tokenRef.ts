@@ -34,6 +34,7 @@ import * as TokenGrant from "../TokenGrant.js"
 import type * as TokenRef from "../TokenRef.js"
 import type * as TokenStore from "../TokenStore.js"
 import * as duration from "./duration.js"
+import * as timing from "./timing.js"
 
 /** @internal */
 export type Reason = "initial" | "proactive" | "deadline" | "invalidated" | "forced"
@@ -74,8 +75,6 @@ const countStale = Metric.increment(staleTokensServed)
 
 const countJoin = Metric.increment(joinedRefreshes)
 
-const defaultJitterRatio = 0.02
-
 const defaultWakeRatio = 0.01
 
 const invalid = (reason: string, variable: string) =>
@@ -88,6 +87,20 @@ const millisOf = (
 ): Either.Either<number, AuthError.ConfigurationError> =>
   Either.map(duration.decode(input, { ...bounds, name, owner: "TokenRef" }), Duration.toMillis)
 
+// The options that could move the refresh point before the deadline, naming those the program set (with only a
+// lifetime given, the lifetime is what to change): a longer lifetime when one would do, a lower ratio, and a jitter or
+// margin that is not already zero.
+const clashing = (
+  options: TokenRef.Options,
+  helps: { readonly lifetime: boolean; readonly jitter: boolean; readonly safetyMargin: boolean }
+): ReadonlyArray<string> => {
+  const names = (["lifetime", "refreshRatio", "jitter", "safetyMargin"] as const).filter(
+    (name) => name === "refreshRatio" || helps[name]
+  )
+  const given = names.filter((name) => options[name] !== undefined)
+  return given.length === 0 ? names : given
+}
+
 /** @internal */
 export const resolveOptions = (
   options: TokenRef.Options,
@@ -95,12 +108,12 @@ export const resolveOptions = (
 ): Either.Either<Settings, AuthError.ConfigurationError> =>
   Either.gen(function* () {
     const lifetimeMillis = Duration.toMillis(yield* duration.decodeLifetime(options.lifetime, "TokenRef"))
-    const safetyMarginMillis = yield* millisOf(options.safetyMargin ?? Duration.seconds(60), "safetyMargin", {
+    const safetyMarginMillis = yield* millisOf(options.safetyMargin ?? timing.defaultSafetyMargin, "safetyMargin", {
       acceptsZero: true
     })
     const jitterMillis =
       options.jitter === undefined ? undefined : yield* millisOf(options.jitter, "jitter", { acceptsZero: true })
-    const refreshRatio = options.refreshRatio ?? 0.8
+    const refreshRatio = options.refreshRatio ?? timing.defaultRefreshRatio
 
     if (!(typeof refreshRatio === "number" && refreshRatio > 0 && refreshRatio < 1)) {
       const given = typeof refreshRatio === "number" ? String(refreshRatio) : `a value of type ${typeof refreshRatio}`
@@ -113,17 +126,25 @@ export const resolveOptions = (
         Duration.millis(Math.max(lifetimeMillis * defaultWakeRatio, Duration.toMillis(Duration.minutes(1)))),
       "wakeInterval"
     )
-    const jitter = jitterMillis ?? lifetimeMillis * defaultJitterRatio
+    const jitter = jitterMillis ?? lifetimeMillis * timing.defaultJitterRatio
     if (jitter > lifetimeMillis * refreshRatio) {
       return yield* Either.left(invalid("jitter must not move the refresh point before the token is issued", "jitter"))
     }
     if (lifetimeMillis * refreshRatio + jitter >= lifetimeMillis - safetyMarginMillis) {
+      const shortest = timing.shortestLifetimeMillis(refreshRatio, jitterMillis, safetyMarginMillis)
+      const lengthen = shortest === undefined ? "" : `lengthen lifetime beyond ${timing.formatMillis(shortest)}, `
       return yield* Either.left(
-        invalid(
-          "the refresh point (lifetime × refreshRatio + jitter) must come before the deadline " +
-            "(lifetime − safetyMargin); lower refreshRatio or jitter, or shorten safetyMargin",
-          "refreshRatio"
-        )
+        new AuthError.ConfigurationError({
+          reason:
+            `TokenRef: the refresh point (lifetime × refreshRatio + jitter) must come before the deadline ` +
+            `(lifetime − safetyMargin), and a lifetime of ${timing.formatMillis(lifetimeMillis)} ` +
+            `leaves no time between them; ${lengthen}lower refreshRatio or jitter, or shorten safetyMargin`,
+          variables: clashing(options, {
+            lifetime: shortest !== undefined,
+            jitter: jitter > 0,
+            safetyMargin: safetyMarginMillis > 0
+          })
+        })
       )
     }
 
@@ -248,7 +269,7 @@ export const make = (
         const issuedAt = DateTime.toEpochMillis(grant.issuedAt)
         const expiresAt = DateTime.toEpochMillis(grant.expiresAt.value)
         const span = expiresAt - issuedAt
-        const jitter = settings.jitterMillis ?? span * defaultJitterRatio
+        const jitter = settings.jitterMillis ?? span * timing.defaultJitterRatio
         const offset = jitter > 0 ? yield* random.nextRange(-jitter, jitter) : 0
         const deadline = expiresAt - settings.safetyMarginMillis
         const refreshAt = Math.min(Math.round(issuedAt + span * settings.refreshRatio + offset), deadline)

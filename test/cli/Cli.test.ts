@@ -129,6 +129,10 @@ describe("Cli", () => {
       const cases: ReadonlyArray<readonly [Record<string, string>, RegExp]> = [
         [{ OPENSOLAR_ORG_ID: "abc" }, /OPENSOLAR_ORG_ID cannot be used: "abc" is not a positive integer/],
         [{ OPENSOLAR_TOKEN_LIFETIME: "soon" }, /OPENSOLAR_TOKEN_LIFETIME cannot be used: .*"7 days"/],
+        [
+          { OPENSOLAR_TOKEN_LIFETIME: "90 seconds" },
+          /OPENSOLAR_TOKEN_LIFETIME cannot be used: "90 seconds" is too short: .*longer than 5m 33s 334ms/
+        ],
         [{ OPENSOLAR_BASE_URL: "http://api.example.com" }, /OPENSOLAR_BASE_URL cannot be used: plain http/],
         [
           { OPENSOLAR_TOKEN: accounts.machine.token, OPENSOLAR_USERNAME: accounts.example.username },

@@ -77,8 +77,9 @@ export type StatusError = internal.StatusError
  * - idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS) whose body can be read again (not a stream) are retried
  *   by the retry policy after connection failures, timeouts and answers 429, 500, 502, 503 and 504, waiting at least
  *   as long as `Retry-After` asks. When the policy gives up (too many tries, or a `Retry-After` longer than it waits),
- *   the last answer is returned, or the last error. POST and PATCH are sent once (plus the one resend after a 401,
- *   which the server refused before acting on).
+ *   the last answer is returned, or the last error. A retried answer's body is read into memory before the wait, so
+ *   that waiting holds no connection; the last answer's body can still be read. POST and PATCH are sent once (plus
+ *   the one resend after a 401, which the server refused before acting on).
  *
  * `filterStatusOk` is the same client, retrying the same way, failing on non-success statuses of the last answer
  * (see {@link StatusError}).

@@ -106,7 +106,11 @@ interface RecordingServer {
   readonly received: ReadonlyArray<Received>
 }
 
-const recordingServer = (respond: (request: Received, response: http.ServerResponse, self: string) => void) =>
+// `keepAliveTimeout` as Node's server takes it: 0 keeps an idle connection open until the test ends.
+const recordingServer = (
+  respond: (request: Received, response: http.ServerResponse, self: string) => void,
+  keepAliveTimeout = 5_000
+) =>
   Effect.acquireRelease(
     Effect.async<{ readonly server: http.Server; readonly recording: RecordingServer }>((resume) => {
       const received: Array<Received> = []
@@ -126,6 +130,7 @@ const recordingServer = (respond: (request: Received, response: http.ServerRespo
           respond(entry, response, recording.url)
         })
       })
+      server.keepAliveTimeout = keepAliveTimeout
       server.listen(0, "127.0.0.1", () => {
         const address = server.address()
         recording.url = typeof address === "object" && address !== null ? `http://127.0.0.1:${address.port}` : ""
@@ -842,6 +847,54 @@ describe("OpenSolarClient", () => {
           const [throttled, retried] = yield* logOf("org")
           expect(response.status).toBe(200)
           expect(DateTime.distance(throttled!.time, retried!.time)).toBeGreaterThanOrEqual(7_000)
+        })
+      )
+    )
+
+    it.scoped("hands a retried answer's connection back before waiting, and keeps the last answer's body", () =>
+      provideWorld(
+        Effect.gen(function* () {
+          let busy = 0
+          const home = yield* recordingServer((request, response) => {
+            if (request.path !== "/busy") {
+              return answerJson(response, 200, { path: request.path })
+            }
+            busy += 1
+            response.writeHead(429, { "content-type": "application/json", "retry-after": "60" })
+            response.end(JSON.stringify({ detail: `busy ${busy}` }))
+          }, 0)
+          // One socket to the server, which never closes it: a body left unread would hold it, and the request sent
+          // during the wait would never go out.
+          const oneSocket = NodeHttpClient.layerWithoutAgent.pipe(
+            Layer.provide(NodeHttpClient.makeAgentLayer({ keepAlive: true, maxSockets: 1 }))
+          )
+          const client = yield* Effect.provide(
+            OpenSolarClient.make({
+              baseUrl: home.url,
+              timeout: "1 hour",
+              retryPolicy: RetryPolicy.make({ maxElapsed: "90 seconds", maxRetryAfter: "2 minutes", jitter: 0 })
+            }),
+            oneSocket
+          )
+
+          const waiting = yield* Effect.fork(client.get("/busy"))
+          const retryAt = (yield* TestClock.currentTimeMillis) + 60_000
+          while (!Chunk.contains(yield* TestClock.sleeps(), retryAt)) {
+            yield* eventLoopTurn
+          }
+          const meanwhile = yield* Effect.flatMap(client.get("/other"), (response) => response.json)
+          yield* TestClock.setTime(retryAt)
+          const last = yield* Fiber.join(waiting)
+
+          expect(meanwhile).toEqual({ path: "/other" })
+          expect(home.received.map((request) => request.path)).toEqual(["/busy", "/other", "/busy"])
+          expect(last.status).toBe(429)
+          expect(last.headers["retry-after"]).toBe("60")
+          expect(yield* last.text).toBe(JSON.stringify({ detail: "busy 2" }))
+          expect(yield* last.json).toEqual({ detail: "busy 2" })
+          expect(yield* Stream.runCollect(Stream.decodeText(last.stream)).pipe(Effect.map(Chunk.join("")))).toBe(
+            JSON.stringify({ detail: "busy 2" })
+          )
         })
       )
     )

@@ -216,9 +216,9 @@ const redirectStatuses: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
 /**
  * A response as the client hands it out: `request` is the request that was sent, without its credentials, so
  * that printing or serialising a response (or an error holding one) never shows the token, inside a logger or
- * not. Everything else is the platform's response. The platform's response and the request as sent, both holding
- * the token, are private fields: spreading, cloning or inspecting the response without its custom inspection
- * does not reach them.
+ * not. Everything else is the platform's response, but for a body read into memory (see `buffered`). The
+ * platform's response and the request as sent, both holding the token, are private fields: spreading, cloning
+ * or inspecting the response without its custom inspection does not reach them.
  *
  * @internal
  */
@@ -228,11 +228,31 @@ export class SentResponse implements HttpClientResponse.HttpClientResponse {
 
   readonly #original: HttpClientResponse.HttpClientResponse
   readonly #sent: HttpClientRequest.HttpClientRequest
+  readonly #body: Uint8Array | undefined
   #stripped: HttpClientRequest.HttpClientRequest | undefined
 
-  constructor(original: HttpClientResponse.HttpClientResponse, sent: HttpClientRequest.HttpClientRequest) {
+  constructor(
+    original: HttpClientResponse.HttpClientResponse,
+    sent: HttpClientRequest.HttpClientRequest,
+    body?: Uint8Array
+  ) {
     this.#original = original
     this.#sent = sent
+    this.#body = body
+  }
+
+  /**
+   * The same response with its body read into memory, which hands its connection back to the platform client; the
+   * response itself when the body cannot be read, since reading it again fails the same way.
+   */
+  get buffered(): Effect.Effect<SentResponse> {
+    if (this.#body !== undefined) {
+      return Effect.succeed(this)
+    }
+    return Effect.match(this.#original.arrayBuffer, {
+      onFailure: () => this,
+      onSuccess: (bytes) => new SentResponse(this.#original, this.#sent, new Uint8Array(bytes))
+    })
   }
 
   get request(): HttpClientRequest.HttpClientRequest {
@@ -259,27 +279,27 @@ export class SentResponse implements HttpClientResponse.HttpClientResponse {
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return this.#reading(this.#original.formData)
+    return this.#reading(this.#source().formData)
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return this.#reading(this.#original.text)
+    return this.#reading(this.#source().text)
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
-    return this.#reading(this.#original.json)
+    return this.#reading(this.#source().json)
   }
 
   get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
-    return this.#reading(this.#original.urlParamsBody)
+    return this.#reading(this.#source().urlParamsBody)
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.#reading(this.#original.arrayBuffer)
+    return this.#reading(this.#source().arrayBuffer)
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    return Stream.mapError(this.#original.stream, (error) => this.#rebased(error))
+    return Stream.mapError(this.#source().stream, (error) => this.#rebased(error))
   }
 
   toJSON(): unknown {
@@ -296,6 +316,19 @@ export class SentResponse implements HttpClientResponse.HttpClientResponse {
 
   [Inspectable.NodeInspectSymbol](): unknown {
     return this.toJSON()
+  }
+
+  // A buffered body is served from a fresh web response for every read, so that it can be read more than once and
+  // in more than one form.
+  #source(): HttpClientResponse.HttpClientResponse {
+    if (this.#body === undefined) {
+      return this.#original
+    }
+    const type = this.#original.headers["content-type"]
+    return HttpClientResponse.fromWeb(
+      this.request,
+      new Response(this.#body, type === undefined ? {} : { headers: { "content-type": type } })
+    )
   }
 
   #reading<A>(read: Effect.Effect<A, HttpClientError.ResponseError>): Effect.Effect<A, HttpClientError.ResponseError> {
@@ -320,7 +353,7 @@ export class SentResponse implements HttpClientResponse.HttpClientResponse {
  * @internal
  */
 export interface Exchange {
-  readonly response: HttpClientResponse.HttpClientResponse
+  readonly response: SentResponse
   readonly method: HttpClientRequest.HttpClientRequest["method"]
   readonly url: URL
   readonly carriedToken: boolean
@@ -598,28 +631,26 @@ export const retryTransient = <E, R>(
   const again = <A, F>(
     driver: Driver | undefined,
     reason: AuthError.AuthError,
-    stop: Effect.Effect<A, F>,
-    before: Effect.Effect<void>
+    stop: Effect.Effect<A, F>
   ): Effect.Effect<A | Exchange, F | E, R> =>
     Effect.flatMap(driver === undefined ? Schedule.driver(policy) : Effect.succeed(driver), (current) =>
       Effect.matchEffect(current.next(reason), {
         onFailure: () => stop,
-        onSuccess: () => Effect.zipRight(before, run(current))
+        onSuccess: () => run(current)
       })
     )
 
   const run = (driver: Driver | undefined): Effect.Effect<Exchange, E, R> =>
     Effect.matchEffect(attempt, {
       onFailure: (error) =>
-        AuthError.isAuthError(error) && error.transient
-          ? again(driver, error, Effect.fail(error), Effect.void)
-          : Effect.fail(error),
-      // TODO: read a retried answer's body into memory before the wait — until then its connection stays taken
-      // for as long as the policy waits, which many requests waiting on a long Retry-After can exhaust.
+        AuthError.isAuthError(error) && error.transient ? again(driver, error, Effect.fail(error)) : Effect.fail(error),
+      // The answer's body is read before the policy's wait, so that its connection is not held while waiting; the
+      // answer is still whole if it turns out to be the last.
       onSuccess: (exchange) =>
         retriedStatuses.has(exchange.response.status)
-          ? Effect.flatMap(transientError(exchange.response), (reason) =>
-              again(driver, reason, Effect.succeed(exchange), drain(exchange.response))
+          ? Effect.flatMap(
+              Effect.zip(transientError(exchange.response), exchange.response.buffered),
+              ([reason, kept]) => again(driver, reason, Effect.succeed({ ...exchange, response: kept }))
             )
           : Effect.succeed(exchange)
     })

@@ -10,7 +10,7 @@
  * | `OPENSOLAR_TOTP_SECRET` or `OPENSOLAR_MFA_CODE` | for accounts with two-factor authentication |
  * | `OPENSOLAR_TOKEN` | a machine user's token, instead of username and password |
  * | `OPENSOLAR_ORG_ID` | the organisation session refreshes are scoped to; with `OPENSOLAR_TOKEN`, the grant's `org` |
- * | `OPENSOLAR_TOKEN_LIFETIME` | how long a standard token lives, at least 334 seconds, e.g. `7 days`, `168h`, `604800` (seconds) |
+ * | `OPENSOLAR_TOKEN_LIFETIME` | a standard token's lifetime, at least 334 s: `7 days`, `168h`, `604800` (seconds) |
  *
  * Values that are empty or only white space count as unset. Secrets are read as `Redacted`.
  *

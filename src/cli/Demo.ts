@@ -137,8 +137,10 @@ const tour = (adjustable: AdjustableClock) =>
         { discard: true }
       )
     }
-    const done = (text: string, millis?: number) =>
-      output.line(`  ${style.green("✔")} ${text}${millis === undefined ? "" : style.dim(`  (${millisText(millis)})`)}`)
+    const done = (text: string, millis?: number) => {
+      const took = millis === undefined ? "" : style.dim(`  (${millisText(millis)})`)
+      return output.line(`  ${style.green("✔")} ${text}${took}`)
+    }
     const detail = (text: string) => output.line(`    ${text}`)
     const logSince = (count: number) => Effect.map(simulator.requestLog, (log) => log.slice(count))
     const logLength = Effect.map(simulator.requestLog, (log) => log.length)

@@ -53,6 +53,7 @@ export const checkDefaultTiming = (lifetime: Duration.Duration): Either.Either<D
     ? Either.right(lifetime)
     : Either.left(
         `is too short: a token is renewed after ${defaultRefreshRatio * 100}% of its lifetime, give or take ` +
-          `${defaultJitterRatio * 100}%, and no longer handed out in its last ${Duration.format(defaultSafetyMargin)}, ` +
-          `so it must live longer than ${formatMillis(shortestDefault)}; write for example "7 days"`
+          `${defaultJitterRatio * 100}%, and no longer handed out in its last ` +
+          `${Duration.format(defaultSafetyMargin)}, so it must live longer than ${formatMillis(shortestDefault)}; ` +
+          `write for example "7 days"`
       )

@@ -865,8 +865,10 @@ describe("OpenSolarClient", () => {
           }, 0)
           // One socket to the server, which never closes it: a body left unread would hold it, and the request sent
           // during the wait would never go out.
-          const oneSocket = NodeHttpClient.layerWithoutAgent.pipe(
-            Layer.provide(NodeHttpClient.makeAgentLayer({ keepAlive: true, maxSockets: 1 }))
+          const oneSocket = yield* Layer.build(
+            NodeHttpClient.layerWithoutAgent.pipe(
+              Layer.provide(NodeHttpClient.makeAgentLayer({ keepAlive: true, maxSockets: 1 }))
+            )
           )
           const client = yield* Effect.provide(
             OpenSolarClient.make({
